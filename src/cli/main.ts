@@ -1,0 +1,76 @@
+// The one `herald` binary. Each subcommand lives in its own module; this file wires them.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { createLogger } from "../log.ts";
+import { readStdin } from "./input.ts";
+import { runPlan, type CommandIO } from "./plan.ts";
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+function io(logLevel: string): CommandIO {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stdin: readStdin,
+    log: createLogger(logLevel as "info"),
+  };
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command("herald")
+    .description(
+      "Bare-metal LoadBalancer for Kubernetes: hands type: LoadBalancer Services addresses from " +
+        "AddressPools and announces them by ARP/NDP or BGP.",
+    )
+    .version(version)
+    .addOption(
+      new Option("--log-level <level>", "log level on stderr")
+        .choices(["trace", "debug", "info", "warn", "error", "silent"])
+        .default("warn"),
+    )
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("plan")
+    .description(
+      "Offline: read AddressPools, Namespaces and Services from YAML and print the addresses the " +
+        "controller would allocate. Services that carry status.loadBalancer.ingress are restored " +
+        "first, the rest allocated in document order.",
+    )
+    .requiredOption("-f, --filename <file|dir|->", "YAML or JSON file, directory, or - for stdin (repeatable)", collect, [])
+    .addOption(new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table"))
+    .option("--class-only", `serve only services with loadBalancerClass herald.dev/herald`, false)
+    .action(async (options: { filename: string[]; output: "json" | "table"; classOnly: boolean }) => {
+      const globals = program.opts<{ logLevel: string }>();
+      process.exitCode = await runPlan(
+        { files: options.filename, output: options.output, classOnly: options.classOnly },
+        io(globals.logLevel),
+      );
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      process.exitCode = error.exitCode;
+      return;
+    }
+    // A bug, not bad input: say so briefly; HERALD_DEBUG=1 shows where.
+    process.stderr.write(`herald: internal error: ${(error as Error).message}\n`);
+    if (process.env.HERALD_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exitCode = 70;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,114 @@
+// `herald plan` without the I/O: pools, namespaces and services in; what the controller
+// would do out. Services holding addresses are restored first, then every service is
+// assigned in the order given (DESIGN §4, rule 8).
+import type { FamilyCounts } from "../api/addresspool.ts";
+import type { Condition } from "../api/meta.ts";
+import type { Labels } from "../api/selector.ts";
+import type { ServiceObject } from "../api/service.ts";
+import { Allocator, type Outcome } from "./allocator.ts";
+import type { Pool } from "./pool.ts";
+import { PoolSet } from "./pool-set.ts";
+import { readService, type Failure } from "./request.ts";
+
+export interface PlanInput {
+  readonly pools: readonly Pool[];
+  /** namespace name -> labels, for namespaceSelector. */
+  readonly namespaces: ReadonlyMap<string, Labels>;
+  readonly services: readonly ServiceObject[];
+  readonly classOnly?: boolean;
+}
+
+export interface PlannedService {
+  readonly namespace: string;
+  readonly name: string;
+  /** IPv4 first. */
+  readonly addresses: string[];
+  /** The pool, or one per family joined by "," when they differ; null with no address. */
+  readonly pool: string | null;
+  readonly error: Failure | null;
+  /** Addresses given up and families left out, one sentence each. */
+  readonly notes: string[];
+  /** Why Herald leaves the service alone, if it does. */
+  readonly ignored: string | null;
+}
+
+export interface PlannedPool {
+  readonly name: string;
+  readonly capacity: FamilyCounts;
+  readonly allocated: FamilyCounts;
+  readonly conditions: Condition[];
+}
+
+export interface Plan {
+  readonly services: PlannedService[];
+  readonly pools: PlannedPool[];
+}
+
+export function plan(input: PlanInput): Plan {
+  const pools = new PoolSet(input.pools);
+  const allocator = new Allocator(pools, (namespace) => namespaceLabels(input.namespaces, namespace));
+  const requests = input.services.map((service) => readService(service, { classOnly: input.classOnly }));
+
+  const restored = new Map<string, Outcome>();
+  for (const request of requests) {
+    if (request.ignored === undefined && request.held.length > 0) {
+      restored.set(request.key, allocator.restore(request));
+    }
+  }
+  const services = requests.map((request): PlannedService => {
+    const outcome = allocator.assign(request);
+    const poolNames = [...new Set(outcome.assignments.map((assignment) => assignment.pool))];
+    return {
+      namespace: request.namespace,
+      name: request.name,
+      addresses: outcome.assignments.map((assignment) => assignment.address),
+      pool: poolNames.length > 0 ? poolNames.join(",") : null,
+      error: outcome.failure ?? null,
+      notes: [...(restored.get(request.key)?.notes ?? []), ...outcome.notes],
+      ignored: request.ignored ?? null,
+    };
+  });
+
+  return {
+    services,
+    pools: input.pools.map((pool) => {
+      const allocated = allocator.allocated(pool.name);
+      return {
+        name: pool.name,
+        capacity: familyCounts(pool.capacity),
+        allocated: familyCounts(allocated),
+        conditions: poolConditions(pool, pools),
+      };
+    }),
+  };
+}
+
+function namespaceLabels(namespaces: ReadonlyMap<string, Labels>, namespace: string): Labels {
+  // The API server puts this label on every namespace; selectors may rely on it.
+  return { ...namespaces.get(namespace), "kubernetes.io/metadata.name": namespace };
+}
+
+function familyCounts(counts: { IPv4: bigint; IPv6: bigint }): FamilyCounts {
+  return { ipv4: counts.IPv4.toString(), ipv6: counts.IPv6.toString() };
+}
+
+export function poolConditions(pool: Pool, pools: PoolSet): Condition[] {
+  const conflict = pools.conflictOf(pool.name);
+  if (conflict) {
+    return [
+      { type: "Ready", status: "False", reason: "Conflict", message: conflict.message },
+      { type: "Conflict", status: "True", reason: "Overlap", message: conflict.message },
+    ];
+  }
+  return [
+    {
+      type: "Ready",
+      status: "True",
+      reason: "Ready",
+      message: pool.autoAssign
+        ? "addresses are handed out"
+        : "addresses go only to services that name this pool or one of its addresses (autoAssign: false)",
+    },
+    { type: "Conflict", status: "False", reason: "NoOverlap", message: "no other pool holds these addresses" },
+  ];
+}
