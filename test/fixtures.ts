@@ -6,7 +6,11 @@ import { compilePool, type Pool } from "../src/ipam/pool.ts";
 import { plan, type Plan, type PlannedService } from "../src/ipam/plan.ts";
 import type { Labels } from "../src/api/selector.ts";
 
-export function poolObject(name: string, spec: Partial<AddressPoolSpec> & { addresses: string[] }, createdAt?: string) {
+export function poolObject(
+  name: string,
+  spec: Partial<AddressPoolSpec> & { addresses: string[] },
+  createdAt?: string,
+) {
   return {
     apiVersion: "herald.dev/v1alpha1",
     kind: "AddressPool",
@@ -15,9 +19,14 @@ export function poolObject(name: string, spec: Partial<AddressPoolSpec> & { addr
   };
 }
 
-export function pool(name: string, spec: Partial<AddressPoolSpec> & { addresses: string[] }, createdAt?: string): Pool {
+export function pool(
+  name: string,
+  spec: Partial<AddressPoolSpec> & { addresses: string[] },
+  createdAt?: string,
+): Pool {
   const compiled = compilePool(poolObject(name, spec, createdAt));
-  if (compiled.problems) throw new Error(`test pool ${name} is invalid: ${compiled.problems.join("; ")}`);
+  if (compiled.problems)
+    throw new Error(`test pool ${name} is invalid: ${compiled.problems.join("; ")}`);
   return compiled.pool;
 }
 
@@ -52,11 +61,15 @@ export function service(name: string, options: ServiceOptions = {}): ServiceObje
       ...(options.loadBalancerIP ? { loadBalancerIP: options.loadBalancerIP } : {}),
       ...(options.ipFamilies ? { ipFamilies: options.ipFamilies } : {}),
       ...(options.ipFamilyPolicy ? { ipFamilyPolicy: options.ipFamilyPolicy } : {}),
-      ...(options.externalTrafficPolicy ? { externalTrafficPolicy: options.externalTrafficPolicy } : {}),
+      ...(options.externalTrafficPolicy
+        ? { externalTrafficPolicy: options.externalTrafficPolicy }
+        : {}),
       selector: options.selector ?? { app: name },
       ports: options.ports ?? [{ protocol: "TCP", port: 80 }],
     },
-    ...(options.held ? { status: { loadBalancer: { ingress: options.held.map((ip) => ({ ip })) } } } : {}),
+    ...(options.held
+      ? { status: { loadBalancer: { ingress: options.held.map((ip) => ({ ip })) } } }
+      : {}),
   };
 }
 
@@ -82,7 +95,8 @@ export function withHeld(services: ServiceObject[], result: Plan): ServiceObject
   return services.map((svc, i) => {
     const addresses = result.services[i]!.addresses;
     const copy = structuredClone(svc);
-    if (addresses.length > 0) copy.status = { loadBalancer: { ingress: addresses.map((ip) => ({ ip })) } };
+    if (addresses.length > 0)
+      copy.status = { loadBalancer: { ingress: addresses.map((ip) => ({ ip })) } };
     else delete copy.status;
     return copy;
   });

@@ -70,7 +70,9 @@ export function selectorProblems(value: unknown, path: string): string[] {
   const problems: string[] = [];
   for (const field of Object.keys(value)) {
     if (field !== "matchLabels" && field !== "matchExpressions") {
-      problems.push(`${path}.${field}: unknown field; a selector has matchLabels and matchExpressions`);
+      problems.push(
+        `${path}.${field}: unknown field; a selector has matchLabels and matchExpressions`,
+      );
     }
   }
   const { matchLabels, matchExpressions } = value;
@@ -82,7 +84,9 @@ export function selectorProblems(value: unknown, path: string): string[] {
         const keyProblem = labelKeyProblem(key);
         if (keyProblem) problems.push(`${path}.matchLabels: ${keyProblem}`);
         if (typeof labelValue !== "string") {
-          problems.push(`${path}.matchLabels.${key}: must be a string (quote numbers and booleans)`);
+          problems.push(
+            `${path}.matchLabels.${key}: must be a string (quote numbers and booleans)`,
+          );
         } else {
           const valueProblem = labelValueProblem(labelValue);
           if (valueProblem) problems.push(`${path}.matchLabels.${key}: ${valueProblem}`);

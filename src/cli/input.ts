@@ -18,7 +18,10 @@ export interface ReadResult {
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
-export async function readObjects(paths: readonly string[], stdin: () => Promise<string>): Promise<ReadResult> {
+export async function readObjects(
+  paths: readonly string[],
+  stdin: () => Promise<string>,
+): Promise<ReadResult> {
   const objects: SourcedObject[] = [];
   const problems: string[] = [];
   for (const path of paths) {
@@ -27,7 +30,9 @@ export async function readObjects(paths: readonly string[], stdin: () => Promise
       try {
         text = file === "-" ? await stdin() : await readFile(file, "utf8");
       } catch (error) {
-        problems.push(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        problems.push(
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
         continue;
       }
       parseText(text, file === "-" ? "stdin" : file, objects, problems);
@@ -44,7 +49,9 @@ async function expand(path: string, problems: string[]): Promise<string[]> {
     return names.map((name) => join(path, name));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    problems.push(`cannot read ${path}: ${code === "ENOENT" ? "no such file or directory" : (code ?? String(error))}`);
+    problems.push(
+      `cannot read ${path}: ${code === "ENOENT" ? "no such file or directory" : (code ?? String(error))}`,
+    );
     return [];
   }
 }
@@ -61,10 +68,15 @@ function parseText(text: string, file: string, objects: SourcedObject[], problem
     const value: unknown = document.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
     if (!isPlainObject(value)) {
-      problems.push(`${source}: expected a Kubernetes object (a mapping with kind), found ${typeof value}`);
+      problems.push(
+        `${source}: expected a Kubernetes object (a mapping with kind), found ${typeof value}`,
+      );
       return;
     }
-    if (value.kind === "List" || (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items))) {
+    if (
+      value.kind === "List" ||
+      (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items))
+    ) {
       const items = Array.isArray(value.items) ? value.items : [];
       items.forEach((item, i) => {
         if (isPlainObject(item)) objects.push({ object: item, source: `${source} item ${i + 1}` });

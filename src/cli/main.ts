@@ -5,7 +5,9 @@ import { createLogger } from "../log.ts";
 import { readStdin } from "./input.ts";
 import { runPlan, type CommandIO } from "./plan.ts";
 
-const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+const { version } = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as {
   version: string;
 };
 
@@ -41,16 +43,27 @@ export function buildProgram(): Command {
         "controller would allocate. Services that carry status.loadBalancer.ingress are restored " +
         "first, the rest allocated in document order.",
     )
-    .requiredOption("-f, --filename <file|dir|->", "YAML or JSON file, directory, or - for stdin (repeatable)", collect, [])
-    .addOption(new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table"))
+    .requiredOption(
+      "-f, --filename <file|dir|->",
+      "YAML or JSON file, directory, or - for stdin (repeatable)",
+      collect,
+      [],
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["json", "table"])
+        .default("table"),
+    )
     .option("--class-only", `serve only services with loadBalancerClass herald.dev/herald`, false)
-    .action(async (options: { filename: string[]; output: "json" | "table"; classOnly: boolean }) => {
-      const globals = program.opts<{ logLevel: string }>();
-      process.exitCode = await runPlan(
-        { files: options.filename, output: options.output, classOnly: options.classOnly },
-        io(globals.logLevel),
-      );
-    });
+    .action(
+      async (options: { filename: string[]; output: "json" | "table"; classOnly: boolean }) => {
+        const globals = program.opts<{ logLevel: string }>();
+        process.exitCode = await runPlan(
+          { files: options.filename, output: options.output, classOnly: options.classOnly },
+          io(globals.logLevel),
+        );
+      },
+    );
 
   return program;
 }

@@ -31,7 +31,9 @@ export async function runPlan(options: PlanOptions, io: CommandIO): Promise<numb
   for (const note of input.notes) io.stderr(`note: ${note}\n`);
   if (problems.length > 0) {
     for (const problem of problems) io.stderr(`error: ${problem}\n`);
-    io.stderr(`herald plan: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the input; nothing planned\n`);
+    io.stderr(
+      `herald plan: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the input; nothing planned\n`,
+    );
     return 1;
   }
   io.log.debug(
@@ -59,12 +61,20 @@ interface ClassifiedInput {
 
 /** Sorts objects by kind, compiles pools, and rejects duplicates. */
 function classify(objects: readonly SourcedObject[]): ClassifiedInput {
-  const result: ClassifiedInput = { pools: [], namespaces: new Map(), services: [], problems: [], notes: [] };
+  const result: ClassifiedInput = {
+    pools: [],
+    namespaces: new Map(),
+    services: [],
+    problems: [],
+    notes: [],
+  };
   const seen = new Map<string, string>();
   const firstSight = (id: string, source: string): boolean => {
     const earlier = seen.get(id);
     if (earlier !== undefined) {
-      result.problems.push(`${source}: ${id} is also defined in ${earlier}; define each object once`);
+      result.problems.push(
+        `${source}: ${id} is also defined in ${earlier}; define each object once`,
+      );
       return false;
     }
     seen.set(id, source);
@@ -72,7 +82,11 @@ function classify(objects: readonly SourcedObject[]): ClassifiedInput {
   };
   for (const { object, source } of objects) {
     const kind = object.kind;
-    const metadata = (object.metadata ?? {}) as { name?: unknown; namespace?: unknown; labels?: unknown };
+    const metadata = (object.metadata ?? {}) as {
+      name?: unknown;
+      namespace?: unknown;
+      labels?: unknown;
+    };
     const name = typeof metadata.name === "string" ? metadata.name : "";
     if (kind === "AddressPool" && object.apiVersion === API_VERSION) {
       const compiled = compilePool(object);
@@ -87,13 +101,20 @@ function classify(objects: readonly SourcedObject[]): ClassifiedInput {
         result.namespaces.set(name, (metadata.labels ?? {}) as Labels);
       }
     } else if (kind === "Service" && object.apiVersion === "v1") {
-      const namespace = typeof metadata.namespace === "string" && metadata.namespace ? metadata.namespace : "default";
+      const namespace =
+        typeof metadata.namespace === "string" && metadata.namespace
+          ? metadata.namespace
+          : "default";
       if (name === "") result.problems.push(`${source}: a Service needs metadata.name`);
-      else if (firstSight(`Service ${namespace}/${name}`, source)) result.services.push(object as ServiceObject);
+      else if (firstSight(`Service ${namespace}/${name}`, source))
+        result.services.push(object as ServiceObject);
     } else {
-      const what = typeof kind === "string" ? `${kind}${name ? ` "${name}"` : ""}` : "an object without kind";
+      const what =
+        typeof kind === "string" ? `${kind}${name ? ` "${name}"` : ""}` : "an object without kind";
       const apiVersion = typeof object.apiVersion === "string" ? ` (${object.apiVersion})` : "";
-      result.notes.push(`${source}: ignoring ${what}${apiVersion}; plan reads ${API_VERSION} AddressPool, v1 Namespace and v1 Service`);
+      result.notes.push(
+        `${source}: ignoring ${what}${apiVersion}; plan reads ${API_VERSION} AddressPool, v1 Namespace and v1 Service`,
+      );
     }
   }
   return result;
@@ -147,11 +168,18 @@ export function planTable(result: Plan): string {
       const conflict = pool.conditions.find((c) => c.type === "Conflict" && c.status === "True");
       return [
         pool.name,
-        `${pool.allocated.ipv4}/${pool.capacity.ipv4}`,
-        `${pool.allocated.ipv6}/${pool.capacity.ipv6}`,
+        usage(pool.allocated.ipv4, pool.capacity.ipv4),
+        usage(pool.allocated.ipv6, pool.capacity.ipv6),
         conflict ? `Conflict: ${conflict.message}` : "Ready",
       ];
     }),
   );
-  return [services, notes.length > 0 ? `notes:\n${notes.join("\n")}\n` : "", pools].filter(Boolean).join("\n");
+  return [services, notes.length > 0 ? `notes:\n${notes.join("\n")}\n` : "", pools]
+    .filter(Boolean)
+    .join("\n");
+}
+
+/** "3/11", or "-" for a family the pool does not have. */
+function usage(allocated: string, capacity: string): string {
+  return capacity === "0" && allocated === "0" ? "-" : `${allocated}/${capacity}`;
 }

@@ -6,12 +6,27 @@ import { canonicalAddress, formatAddress, isBuggyIPv4, parseAddress } from "./ad
 describe("parseAddress", () => {
   it("reads dotted-quad IPv4 and IPv6 into bigints", () => {
     assert.deepEqual(parseAddress("192.168.10.240"), { family: "IPv4", value: 0xc0a80af0n });
-    assert.deepEqual(parseAddress("2001:db8::1"), { family: "IPv6", value: (0x20010db8n << 96n) | 1n });
+    assert.deepEqual(parseAddress("2001:db8::1"), {
+      family: "IPv6",
+      value: (0x20010db8n << 96n) | 1n,
+    });
     assert.deepEqual(parseAddress("::"), { family: "IPv6", value: 0n });
   });
 
   it("refuses what the API server refuses and what hides typos", () => {
-    for (const text of ["10.1", "010.0.0.1", "0x7f.0.0.1", "256.0.0.1", "1.2.3.4.5", " 1.2.3.4", "fe80::1%eth0", "1::2::3", "2001:db8::/64", "", "web"]) {
+    for (const text of [
+      "10.1",
+      "010.0.0.1",
+      "0x7f.0.0.1",
+      "256.0.0.1",
+      "1.2.3.4.5",
+      " 1.2.3.4",
+      "fe80::1%eth0",
+      "1::2::3",
+      "2001:db8::/64",
+      "",
+      "web",
+    ]) {
       assert.equal(parseAddress(text), undefined, text);
     }
   });
@@ -41,7 +56,10 @@ describe("formatAddress", () => {
     );
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), (value) => {
-        assert.deepEqual(parseAddress(formatAddress({ family: "IPv4", value })), { family: "IPv4", value });
+        assert.deepEqual(parseAddress(formatAddress({ family: "IPv4", value })), {
+          family: "IPv4",
+          value,
+        });
       }),
     );
   });

@@ -24,8 +24,10 @@ export interface Outcome {
   /** IPv4 first, as written to status.loadBalancer.ingress. */
   readonly assignments: readonly Assignment[];
   readonly failure: Failure | undefined;
-  /** One sentence per held address given up, and per family left out by PreferDualStack. */
-  readonly notes: readonly string[];
+  /** One sentence per held address given up, and why. */
+  readonly givenUp: readonly string[];
+  /** One sentence per family PreferDualStack went without, and why. */
+  readonly leftOut: readonly string[];
 }
 
 /** An address in use, and the services holding it (more than one only when sharing). */
@@ -107,12 +109,12 @@ export class Allocator {
     const key = request.key;
     if (request.ignored !== undefined) {
       this.release(key);
-      return { assignments: [], failure: undefined, notes: [] };
+      return { assignments: [], failure: undefined, givenUp: [], leftOut: [] };
     }
     const namespaceLabels = this.namespaceLabels(request.namespace);
     const known = this.byService.get(key);
     const kept = new Map<Family, Holding>();
-    const notes: string[] = [];
+    const givenUp: string[] = [];
 
     // Rule 7: a held address stays unless it is no longer valid for this service.
     const candidates = known
@@ -123,7 +125,7 @@ export class Allocator {
       const refusal = this.heldRefusal(request, candidate, namespaceLabels);
       if (refusal !== undefined) {
         if (known) this.leave(text, key);
-        notes.push(`gave up ${text}: ${refusal}`);
+        givenUp.push(`gave up ${text}: ${refusal}`);
         continue;
       }
       // Valid means owned by a pool, so there is a holding to join.
@@ -132,7 +134,7 @@ export class Allocator {
     this.byService.set(key, new Map([...kept].map(([family, holding]) => [family, holding.text])));
 
     if (request.invalid || !allocateMissing) {
-      return this.outcome(kept, request.invalid, notes);
+      return this.outcome(kept, request.invalid, givenUp);
     }
 
     const failures = new Map<Family, Failure>();
@@ -150,9 +152,9 @@ export class Allocator {
       }
     }
     const missing = request.families.filter((family) => !kept.has(family));
-    if (missing.length === 0) return this.outcome(kept, undefined, notes);
+    if (missing.length === 0) return this.outcome(kept, undefined, givenUp);
 
-    const firstFailure = failures.get(missing[0]!)!;
+    const failure = mostActionable(missing.map((family) => failures.get(family)!));
     if (request.policy === "RequireDualStack") {
       // Half a dual-stack service is no use: give back what this call took, but keep
       // what was held before (rule 7).
@@ -160,30 +162,44 @@ export class Allocator {
         this.leave(kept.get(family)!.text, key);
         kept.delete(family);
       }
-      this.byService.set(key, new Map([...kept].map(([family, holding]) => [family, holding.text])));
-      return this.outcome(kept, firstFailure, notes);
+      this.byService.set(
+        key,
+        new Map([...kept].map(([family, holding]) => [family, holding.text])),
+      );
+      return this.outcome(kept, failure, givenUp);
     }
     if (request.policy === "PreferDualStack" && kept.size > 0) {
       // PreferDualStack takes what it can, unless an address was asked for by name.
       const explicit = missing.find((family) => request.requested[family] !== undefined);
-      if (explicit) return this.outcome(kept, failures.get(explicit), notes);
-      for (const family of missing) notes.push(`no ${family} address: ${failures.get(family)!.message}`);
-      return this.outcome(kept, undefined, notes);
+      if (explicit) return this.outcome(kept, failures.get(explicit), givenUp);
+      const leftOut = missing.map(
+        (family) => `no ${family} address: ${failures.get(family)!.message}`,
+      );
+      return this.outcome(kept, undefined, givenUp, leftOut);
     }
-    return this.outcome(kept, firstFailure, notes);
+    return this.outcome(kept, failure, givenUp);
   }
 
-  private outcome(kept: Map<Family, Holding>, failure: Failure | undefined, notes: string[]): Outcome {
+  private outcome(
+    kept: Map<Family, Holding>,
+    failure: Failure | undefined,
+    givenUp: string[],
+    leftOut: string[] = [],
+  ): Outcome {
     const assignments = [...kept.values()].map((holding) => ({
       family: holding.family,
       address: holding.text,
       pool: holding.pool.name,
     }));
-    return { assignments: ipv4First(assignments), failure, notes };
+    return { assignments: ipv4First(assignments), failure, givenUp, leftOut };
   }
 
   /** Why a held address is no longer valid for the service, or undefined. */
-  private heldRefusal(request: ServiceRequest, address: Address, namespaceLabels: Labels): string | undefined {
+  private heldRefusal(
+    request: ServiceRequest,
+    address: Address,
+    namespaceLabels: Labels,
+  ): string | undefined {
     const { family, value } = address;
     if (!request.families.includes(family)) return `the service no longer has the ${family} family`;
     const pool = this.pools.owner(family, value);
@@ -255,7 +271,9 @@ export class Allocator {
     const asked = `${request.requestedBy} asks for ${text}`;
     const pool = this.pools.owner(wanted.family, wanted.value);
     if (!pool) {
-      return { failure: { reason: "NoMatchingPool", message: `${asked}, which is in no AddressPool` } };
+      return {
+        failure: { reason: "NoMatchingPool", message: `${asked}, which is in no AddressPool` },
+      };
     }
     if (request.pools && !request.pools.includes(pool.name)) {
       return {
@@ -268,11 +286,15 @@ export class Allocator {
     const conflict = this.pools.conflictOf(pool.name);
     if (conflict) {
       return {
-        failure: { reason: "NoMatchingPool", message: `${asked}, but pool "${pool.name}" is in conflict: ${conflict.message}` },
+        failure: {
+          reason: "NoMatchingPool",
+          message: `${asked}, but pool "${pool.name}" is in conflict: ${conflict.message}`,
+        },
       };
     }
     const refusal = scopeRefusal(pool, request.namespace, namespaceLabels, request.labels);
-    if (refusal) return { failure: { reason: "NoMatchingPool", message: `${asked}, but ${refusal}` } };
+    if (refusal)
+      return { failure: { reason: "NoMatchingPool", message: `${asked}, but ${refusal}` } };
     if (!usableInPool(pool, wanted.family, wanted.value)) {
       return {
         failure: {
@@ -284,7 +306,8 @@ export class Allocator {
     const holding = this.inUse.get(text);
     if (holding) {
       const refusal = sharingRefusal(this.othersThan(holding, request.key), request.sharing);
-      if (refusal) return { failure: { reason: "SharingConflict", message: `${asked}, but ${refusal}` } };
+      if (refusal)
+        return { failure: { reason: "SharingConflict", message: `${asked}, but ${refusal}` } };
     }
     return { holding: this.join(request, holding ?? this.holdingAt(wanted)!) };
   }
@@ -304,13 +327,22 @@ export class Allocator {
       for (const name of request.pools) {
         const pool = this.pools.get(name);
         const named = `${request.poolsBy} names pool "${name}"`;
-        if (!pool) return { failure: { reason: "NoMatchingPool", message: `${named}, which does not exist` } };
+        if (!pool)
+          return {
+            failure: { reason: "NoMatchingPool", message: `${named}, which does not exist` },
+          };
         const conflict = this.pools.conflictOf(name);
         if (conflict) {
-          return { failure: { reason: "NoMatchingPool", message: `${named}, which is in conflict: ${conflict.message}` } };
+          return {
+            failure: {
+              reason: "NoMatchingPool",
+              message: `${named}, which is in conflict: ${conflict.message}`,
+            },
+          };
         }
         const refusal = scopeRefusal(pool, request.namespace, namespaceLabels, request.labels);
-        if (refusal) return { failure: { reason: "NoMatchingPool", message: `${named}, but ${refusal}` } };
+        if (refusal)
+          return { failure: { reason: "NoMatchingPool", message: `${named}, but ${refusal}` } };
         if (pool.spaces[family]) pools.push(pool);
       }
       if (pools.length === 0) {
@@ -347,7 +379,11 @@ export class Allocator {
   }
 
   /** The lowest address of the service's sharing key that it may join, pools in order. */
-  private shareableAddress(request: ServiceRequest, family: Family, pools: readonly Pool[]): Holding | undefined {
+  private shareableAddress(
+    request: ServiceRequest,
+    family: Family,
+    pools: readonly Pool[],
+  ): Holding | undefined {
     const sharingKey = request.sharing.key;
     if (sharingKey === undefined) return undefined;
     const texts = this.bySharingKey.get(sharingKey);
@@ -455,6 +491,18 @@ function sharingKeyOf(holding: Holding): string | undefined {
 
 function ipv4First(assignments: Assignment[]): Assignment[] {
   return assignments.sort((a, b) => (a.family === b.family ? 0 : a.family === "IPv4" ? -1 : 1));
+}
+
+/**
+ * What to tell the user first when several families fail: a mistake in the request
+ * before a missing pool, before a sharing clash, before a full pool (which may pass).
+ */
+const REASON_ORDER = ["InvalidRequest", "NoMatchingPool", "SharingConflict", "PoolExhausted"];
+
+function mostActionable(failures: Failure[]): Failure {
+  return failures.reduce((best, next) =>
+    REASON_ORDER.indexOf(next.reason) < REASON_ORDER.indexOf(best.reason) ? next : best,
+  );
 }
 
 function quoteList(names: readonly string[]): string {

@@ -26,7 +26,12 @@ describe("rule 1: only LoadBalancer services of our class", () => {
   });
 
   it("serves only our class with classOnly", () => {
-    const result = planFor([lan()], [service("no-class"), service("ours", { loadBalancerClass: "herald.dev/herald" })], {}, true);
+    const result = planFor(
+      [lan()],
+      [service("no-class"), service("ours", { loadBalancerClass: "herald.dev/herald" })],
+      {},
+      true,
+    );
     assert.deepEqual(planned(result, "no-class").addresses, []);
     assert.deepEqual(planned(result, "ours").addresses, ["192.168.10.240"]);
   });
@@ -49,13 +54,19 @@ describe("rule 2: families", () => {
 
   it("serves dual-stack from one dual pool, IPv4 first whatever the primary", () => {
     const dual = pool("dual", { addresses: ["2001:db8:1::/120", "10.0.0.0/29"] });
-    const result = planFor([dual], [service("web", { ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "RequireDualStack" })]);
+    const result = planFor(
+      [dual],
+      [service("web", { ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "RequireDualStack" })],
+    );
     assert.deepEqual(planned(result, "web").addresses, ["10.0.0.0", "2001:db8:1::"]);
     assert.equal(planned(result, "web").pool, "dual");
   });
 
   it("serves dual-stack from an IPv4 pool and an IPv6 pool", () => {
-    const result = planFor([lan(), v6()], [service("web", { ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "RequireDualStack" })]);
+    const result = planFor(
+      [lan(), v6()],
+      [service("web", { ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "RequireDualStack" })],
+    );
     assert.deepEqual(planned(result, "web").addresses, ["192.168.10.240", "2001:db8:10::"]);
     assert.equal(planned(result, "web").pool, "lan,v6");
   });
@@ -63,13 +74,19 @@ describe("rule 2: families", () => {
   it("takes the second family from the pool that gave the first, before better-ranked pools", () => {
     const dual = pool("dual", { addresses: ["10.0.0.0/29", "2001:db8:1::/120"], priority: 5 });
     const v6First = pool("v6-first", { addresses: ["2001:db8:2::/120"], priority: 1 });
-    const result = planFor([v6First, dual], [service("web", { ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv4", "IPv6"] })]);
+    const result = planFor(
+      [v6First, dual],
+      [service("web", { ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv4", "IPv6"] })],
+    );
     assert.deepEqual(planned(result, "web").addresses, ["10.0.0.0", "2001:db8:1::"]);
     assert.equal(planned(result, "web").pool, "dual");
   });
 
   it("fails RequireDualStack without a second family and holds nothing", () => {
-    const result = planFor([lan()], [service("web", { ipFamilyPolicy: "RequireDualStack" }), service("next")]);
+    const result = planFor(
+      [lan()],
+      [service("web", { ipFamilyPolicy: "RequireDualStack" }), service("next")],
+    );
     const web = planned(result, "web");
     assert.deepEqual(web.addresses, []);
     assert.equal(web.error?.reason, "NoMatchingPool");
@@ -85,7 +102,10 @@ describe("rule 2: families", () => {
   });
 
   it("does not add a family the API server did not give a PreferDualStack service", () => {
-    const result = planFor([lan(), v6()], [service("web", { ipFamilyPolicy: "PreferDualStack", ipFamilies: ["IPv4"] })]);
+    const result = planFor(
+      [lan(), v6()],
+      [service("web", { ipFamilyPolicy: "PreferDualStack", ipFamilies: ["IPv4"] })],
+    );
     assert.deepEqual(planned(result, "web").addresses, ["192.168.10.240"]);
   });
 
@@ -93,7 +113,13 @@ describe("rule 2: families", () => {
     const other = pool("other", { addresses: ["10.9.0.0/29"], priority: 0 });
     const result = planFor(
       [other, lan(), v6()],
-      [service("web", { ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv4", "IPv6"], annotations: { "herald.dev/pool": "v6, lan" } })],
+      [
+        service("web", {
+          ipFamilyPolicy: "RequireDualStack",
+          ipFamilies: ["IPv4", "IPv6"],
+          annotations: { "herald.dev/pool": "v6, lan" },
+        }),
+      ],
     );
     assert.deepEqual(planned(result, "web").addresses, ["192.168.10.240", "2001:db8:10::"]);
   });
@@ -105,7 +131,10 @@ describe("rule 3: requested addresses", () => {
   it("gives the requested address, from an autoAssign: false pool too", () => {
     const result = planFor(
       [lan(), manual()],
-      [service("a", { loadBalancerIP: "192.168.10.245" }), service("b", { annotations: { "herald.dev/addresses": "10.20.0.3" } })],
+      [
+        service("a", { loadBalancerIP: "192.168.10.245" }),
+        service("b", { annotations: { "herald.dev/addresses": "10.20.0.3" } }),
+      ],
     );
     assert.deepEqual(planned(result, "a").addresses, ["192.168.10.245"]);
     assert.deepEqual(planned(result, "b").addresses, ["10.20.0.3"]);
@@ -122,8 +151,14 @@ describe("rule 3: requested addresses", () => {
   });
 
   it("waits when the pool of the address does not admit the service", () => {
-    const teamPool = pool("team-a", { addresses: ["10.30.0.0/29"], allocation: { namespaces: ["team-a"] } });
-    const result = planFor([teamPool], [service("a", { namespace: "team-b", loadBalancerIP: "10.30.0.1" })]);
+    const teamPool = pool("team-a", {
+      addresses: ["10.30.0.0/29"],
+      allocation: { namespaces: ["team-a"] },
+    });
+    const result = planFor(
+      [teamPool],
+      [service("a", { namespace: "team-b", loadBalancerIP: "10.30.0.1" })],
+    );
     assert.equal(planned(result, "team-b/a").error?.reason, "NoMatchingPool");
     assert.match(planned(result, "team-b/a").error!.message, /does not admit namespace team-b/);
   });
@@ -132,24 +167,45 @@ describe("rule 3: requested addresses", () => {
     const result = planFor(
       [lan()],
       [
-        service("differ", { loadBalancerIP: "192.168.10.241", annotations: { "herald.dev/addresses": "192.168.10.242" } }),
-        service("agree", { loadBalancerIP: "192.168.10.243", annotations: { "herald.dev/addresses": "192.168.10.243" } }),
-        service("two-v4", { annotations: { "herald.dev/addresses": "192.168.10.241,192.168.10.242" } }),
+        service("differ", {
+          loadBalancerIP: "192.168.10.241",
+          annotations: { "herald.dev/addresses": "192.168.10.242" },
+        }),
+        service("agree", {
+          loadBalancerIP: "192.168.10.243",
+          annotations: { "herald.dev/addresses": "192.168.10.243" },
+        }),
+        service("two-v4", {
+          annotations: { "herald.dev/addresses": "192.168.10.241,192.168.10.242" },
+        }),
         service("junk", { annotations: { "herald.dev/addresses": "192.168.10.x" } }),
-        service("v6-in-v4", { ipFamilies: ["IPv4"], annotations: { "herald.dev/addresses": "2001:db8:10::5" } }),
+        service("v6-in-v4", {
+          ipFamilies: ["IPv4"],
+          annotations: { "herald.dev/addresses": "2001:db8:10::5" },
+        }),
       ],
     );
     assert.equal(planned(result, "differ").error?.reason, "InvalidRequest");
     assert.match(planned(result, "differ").error!.message, /differs from herald\.dev\/addresses/);
     assert.deepEqual(planned(result, "agree").addresses, ["192.168.10.243"]);
     assert.match(planned(result, "two-v4").error!.message, /two IPv4 addresses/);
-    assert.match(planned(result, "junk").error!.message, /"192\.168\.10\.x", which is not an IP address/);
-    assert.match(planned(result, "v6-in-v4").error!.message, /asks for an IPv6 address, but the service's families are IPv4/);
-    for (const name of ["differ", "two-v4", "junk", "v6-in-v4"]) assert.deepEqual(planned(result, name).addresses, []);
+    assert.match(
+      planned(result, "junk").error!.message,
+      /"192\.168\.10\.x", which is not an IP address/,
+    );
+    assert.match(
+      planned(result, "v6-in-v4").error!.message,
+      /asks for an IPv6 address, but the service's families are IPv4/,
+    );
+    for (const name of ["differ", "two-v4", "junk", "v6-in-v4"])
+      assert.deepEqual(planned(result, name).addresses, []);
   });
 
   it("refuses an address held by a service it may not share with", () => {
-    const result = planFor([lan()], [service("first"), service("second", { loadBalancerIP: "192.168.10.240" })]);
+    const result = planFor(
+      [lan()],
+      [service("first"), service("second", { loadBalancerIP: "192.168.10.240" })],
+    );
     assert.equal(planned(result, "second").error?.reason, "SharingConflict");
     assert.match(planned(result, "second").error!.message, /held by default\/first/);
   });
@@ -165,12 +221,17 @@ describe("rule 3: requested addresses", () => {
       [lan(), v6()],
       [
         service("metallb", { annotations: { "metallb.io/loadBalancerIPs": "192.168.10.244" } }),
-        service("universe", { annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.10.245" } }),
+        service("universe", {
+          annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.10.245" },
+        }),
         service("purelb", { annotations: { "purelb.io/addresses": "192.168.10.246" } }),
         service("cilium", { annotations: { "lbipam.cilium.io/ips": "192.168.10.247" } }),
         service("kube-vip", { annotations: { "kube-vip.io/loadbalancerIPs": "192.168.10.248" } }),
         service("both", {
-          annotations: { "herald.dev/addresses": "192.168.10.249", "metallb.io/loadBalancerIPs": "192.168.10.250" },
+          annotations: {
+            "herald.dev/addresses": "192.168.10.249",
+            "metallb.io/loadBalancerIPs": "192.168.10.250",
+          },
         }),
       ],
     );
@@ -206,7 +267,10 @@ describe("rule 4: pool annotation", () => {
   });
 
   it("waits when the named pool is missing, refuses the service, or is in conflict", () => {
-    const restricted = pool("restricted", { addresses: ["10.40.0.0/29"], allocation: { namespaces: ["team-a"] } });
+    const restricted = pool("restricted", {
+      addresses: ["10.40.0.0/29"],
+      allocation: { namespaces: ["team-a"] },
+    });
     const newer = pool("newer", { addresses: ["192.168.10.250-192.168.10.252"] });
     const result = planFor(
       [lan(), restricted, newer],
@@ -217,7 +281,10 @@ describe("rule 4: pool annotation", () => {
         service("three", { annotations: { "herald.dev/pool": "a,b,c" } }),
       ],
     );
-    assert.match(planned(result, "missing").error!.message, /names pool "gold", which does not exist/);
+    assert.match(
+      planned(result, "missing").error!.message,
+      /names pool "gold", which does not exist/,
+    );
     assert.match(planned(result, "refused").error!.message, /does not admit namespace default/);
     assert.match(planned(result, "conflicted").error!.message, /is in conflict/);
     assert.equal(planned(result, "three").error?.reason, "InvalidRequest");
@@ -228,11 +295,22 @@ describe("rule 4: pool annotation", () => {
 describe("rule 5: which pool, which address", () => {
   it("tries matching restricted pools before unrestricted ones, then priority, then name", () => {
     const open = pool("open", { addresses: ["10.1.0.0/29"], priority: 0 });
-    const teamA = pool("team-a", { addresses: ["10.2.0.0/29"], priority: 9, allocation: { namespaces: ["team-a"] } });
-    const gold = pool("gold", { addresses: ["10.3.0.0/29"], allocation: { namespaceSelector: { matchLabels: { tier: "gold" } } } });
+    const teamA = pool("team-a", {
+      addresses: ["10.2.0.0/29"],
+      priority: 9,
+      allocation: { namespaces: ["team-a"] },
+    });
+    const gold = pool("gold", {
+      addresses: ["10.3.0.0/29"],
+      allocation: { namespaceSelector: { matchLabels: { tier: "gold" } } },
+    });
     const result = planFor(
       [open, teamA, gold],
-      [service("a", { namespace: "team-a" }), service("b", { namespace: "rich" }), service("c", { namespace: "other" })],
+      [
+        service("a", { namespace: "team-a" }),
+        service("b", { namespace: "rich" }),
+        service("c", { namespace: "other" }),
+      ],
       { rich: { tier: "gold" } },
     );
     assert.deepEqual(planned(result, "team-a/a").addresses, ["10.2.0.0"]);
@@ -260,11 +338,17 @@ describe("rule 5: which pool, which address", () => {
   it("takes the lowest free address in spec order and skips .0/.255 when asked", () => {
     const ordered = pool("ordered", { addresses: ["10.0.0.10-10.0.0.11", "10.0.0.1"] });
     const result = planFor([ordered], [service("a"), service("b"), service("c")]);
-    assert.deepEqual(result.services.map((s) => s.addresses[0]), ["10.0.0.10", "10.0.0.11", "10.0.0.1"]);
+    assert.deepEqual(
+      result.services.map((s) => s.addresses[0]),
+      ["10.0.0.10", "10.0.0.11", "10.0.0.1"],
+    );
 
     const buggy = pool("buggy", { addresses: ["10.0.0.254-10.0.1.1"], avoidBuggyIPs: true });
     const skipped = planFor([buggy], [service("a"), service("b"), service("c")]);
-    assert.deepEqual(skipped.services.map((s) => s.addresses[0]), ["10.0.0.254", "10.0.1.1", undefined]);
+    assert.deepEqual(
+      skipped.services.map((s) => s.addresses[0]),
+      ["10.0.0.254", "10.0.1.1", undefined],
+    );
     assert.equal(skipped.pools[0]!.capacity.ipv4, "2");
   });
 
@@ -273,22 +357,47 @@ describe("rule 5: which pool, which address", () => {
       [pool("manual", { addresses: ["10.0.0.0/30"], autoAssign: false })],
       [service("a")],
     );
-    assert.match(planned(result, "a").error!.message, /no AddressPool with IPv4 addresses admits default\/a \(pool "manual" has autoAssign: false\)/);
+    assert.match(
+      planned(result, "a").error!.message,
+      /no AddressPool with IPv4 addresses admits default\/a \(pool "manual" has autoAssign: false\)/,
+    );
 
     const older = pool("older", { addresses: ["10.0.0.0/30"] }, "2026-01-01T00:00:00Z");
-    const newer = pool("newer", { addresses: ["10.0.0.2-10.0.0.9"], priority: 0 }, "2026-03-01T00:00:00Z");
-    const conflict = planFor([older, newer], [service("a"), service("b"), service("c"), service("d"), service("e")]);
-    assert.deepEqual(conflict.services.map((s) => s.pool), ["older", "older", "older", "older", null]);
+    const newer = pool(
+      "newer",
+      { addresses: ["10.0.0.2-10.0.0.9"], priority: 0 },
+      "2026-03-01T00:00:00Z",
+    );
+    const conflict = planFor(
+      [older, newer],
+      [service("a"), service("b"), service("c"), service("d"), service("e")],
+    );
+    assert.deepEqual(
+      conflict.services.map((s) => s.pool),
+      ["older", "older", "older", "older", null],
+    );
     const newerStatus = conflict.pools.find((p) => p.name === "newer")!;
-    assert.deepEqual(newerStatus.conditions.map((c) => [c.type, c.status]), [["Ready", "False"], ["Conflict", "True"]]);
+    assert.deepEqual(
+      newerStatus.conditions.map((c) => [c.type, c.status]),
+      [
+        ["Ready", "False"],
+        ["Conflict", "True"],
+      ],
+    );
   });
 
   it("matches serviceSelector and namespaceSelector with matchExpressions", () => {
     const picky = pool("picky", {
       addresses: ["10.5.0.0/30"],
       allocation: {
-        serviceSelector: { matchExpressions: [{ key: "expose", operator: "In", values: ["public"] }] },
-        namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system"] }] },
+        serviceSelector: {
+          matchExpressions: [{ key: "expose", operator: "In", values: ["public"] }],
+        },
+        namespaceSelector: {
+          matchExpressions: [
+            { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system"] },
+          ],
+        },
       },
     });
     const result = planFor(
@@ -305,7 +414,10 @@ describe("rule 5: which pool, which address", () => {
   });
 
   it("says which pools are full", () => {
-    const result = planFor([pool("tiny", { addresses: ["10.0.0.1"] })], [service("a"), service("b")]);
+    const result = planFor(
+      [pool("tiny", { addresses: ["10.0.0.1"] })],
+      [service("a"), service("b")],
+    );
     assert.deepEqual(planned(result, "b").error, {
       reason: "PoolExhausted",
       message: 'pool "tiny" has no free IPv4 address left',
@@ -348,16 +460,31 @@ describe("rule 6: sharing", () => {
         service("d", share("k", 83)),
       ],
     );
-    assert.deepEqual(result.services.map((s) => s.addresses[0]), ["192.168.10.240", "192.168.10.240", "192.168.10.241", "192.168.10.242"]);
+    assert.deepEqual(
+      result.services.map((s) => s.addresses[0]),
+      ["192.168.10.240", "192.168.10.240", "192.168.10.241", "192.168.10.242"],
+    );
   });
 
   it("joins a requested shared address, with the peers' sharing annotations", () => {
     const result = planFor(
       [lan()],
       [
-        service("a", { loadBalancerIP: "192.168.10.245", annotations: { "metallb.io/allow-shared-ip": "k" }, ports: [{ port: 80 }] }),
-        service("b", { loadBalancerIP: "192.168.10.245", annotations: { "lbipam.cilium.io/sharing-key": "k" }, ports: [{ port: 443 }] }),
-        service("c", { loadBalancerIP: "192.168.10.245", annotations: { "purelb.io/allow-shared-ip": "other" }, ports: [{ port: 8080 }] }),
+        service("a", {
+          loadBalancerIP: "192.168.10.245",
+          annotations: { "metallb.io/allow-shared-ip": "k" },
+          ports: [{ port: 80 }],
+        }),
+        service("b", {
+          loadBalancerIP: "192.168.10.245",
+          annotations: { "lbipam.cilium.io/sharing-key": "k" },
+          ports: [{ port: 443 }],
+        }),
+        service("c", {
+          loadBalancerIP: "192.168.10.245",
+          annotations: { "purelb.io/allow-shared-ip": "other" },
+          ports: [{ port: 8080 }],
+        }),
       ],
     );
     assert.deepEqual(planned(result, "b").addresses, ["192.168.10.245"]);
@@ -369,7 +496,10 @@ describe("rule 6: sharing", () => {
 describe("rule 7: a valid held address never moves", () => {
   it("keeps held addresses when lower ones are free and when better pools appear", () => {
     const better = pool("better", { addresses: ["10.0.0.0/29"], priority: 0 });
-    const result = planFor([lan(), better], [service("a", { held: ["192.168.10.247"] }), service("b")]);
+    const result = planFor(
+      [lan(), better],
+      [service("a", { held: ["192.168.10.247"] }), service("b")],
+    );
     assert.deepEqual(planned(result, "a").addresses, ["192.168.10.247"]);
     assert.deepEqual(planned(result, "b").addresses, ["10.0.0.0"]);
   });
@@ -384,16 +514,25 @@ describe("rule 7: a valid held address never moves", () => {
     const shrunk = pool("lan", { addresses: ["192.168.10.240-192.168.10.244"] });
     const result = planFor([shrunk], [service("a", { held: ["192.168.10.249"] })]);
     assert.deepEqual(planned(result, "a").addresses, ["192.168.10.240"]);
-    assert.match(planned(result, "a").notes[0]!, /gave up 192\.168\.10\.249: it is in no AddressPool any more/);
+    assert.match(
+      planned(result, "a").notes[0]!,
+      /gave up 192\.168\.10\.249: it is in no AddressPool any more/,
+    );
   });
 
   it("moves on a changed request: another pool, another address, another namespace scope", () => {
     const other = pool("other", { addresses: ["10.7.0.0/29"] });
-    const scoped = pool("scoped", { addresses: ["10.8.0.0/29"], allocation: { namespaces: ["team-a"] } });
+    const scoped = pool("scoped", {
+      addresses: ["10.8.0.0/29"],
+      allocation: { namespaces: ["team-a"] },
+    });
     const result = planFor(
       [lan(), other, scoped],
       [
-        service("pool-changed", { held: ["192.168.10.240"], annotations: { "herald.dev/pool": "other" } }),
+        service("pool-changed", {
+          held: ["192.168.10.240"],
+          annotations: { "herald.dev/pool": "other" },
+        }),
         service("ip-changed", { held: ["192.168.10.241"], loadBalancerIP: "192.168.10.249" }),
         service("scope-lost", { namespace: "team-b", held: ["10.8.0.1"] }),
       ],
@@ -405,20 +544,38 @@ describe("rule 7: a valid held address never moves", () => {
   });
 
   it("keeps the held address when the request is malformed, and says so", () => {
-    const result = planFor([lan()], [service("a", { held: ["192.168.10.243"], annotations: { "herald.dev/addresses": "oops" } })]);
+    const result = planFor(
+      [lan()],
+      [service("a", { held: ["192.168.10.243"], annotations: { "herald.dev/addresses": "oops" } })],
+    );
     assert.deepEqual(planned(result, "a").addresses, ["192.168.10.243"]);
     assert.equal(planned(result, "a").error?.reason, "InvalidRequest");
   });
 
   it("lets the first of two services holding one address keep it", () => {
-    const result = planFor([lan()], [service("first", { held: ["192.168.10.245"] }), service("second", { held: ["192.168.10.245"] })]);
+    const result = planFor(
+      [lan()],
+      [
+        service("first", { held: ["192.168.10.245"] }),
+        service("second", { held: ["192.168.10.245"] }),
+      ],
+    );
     assert.deepEqual(planned(result, "first").addresses, ["192.168.10.245"]);
     assert.deepEqual(planned(result, "second").addresses, ["192.168.10.240"]);
     assert.match(planned(result, "second").notes[0]!, /held by default\/first/);
   });
 
   it("keeps a held family of a RequireDualStack service that cannot get its second", () => {
-    const result = planFor([lan()], [service("a", { held: ["192.168.10.246"], ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv4", "IPv6"] })]);
+    const result = planFor(
+      [lan()],
+      [
+        service("a", {
+          held: ["192.168.10.246"],
+          ipFamilyPolicy: "RequireDualStack",
+          ipFamilies: ["IPv4", "IPv6"],
+        }),
+      ],
+    );
     assert.deepEqual(planned(result, "a").addresses, ["192.168.10.246"]);
     assert.equal(planned(result, "a").error?.reason, "NoMatchingPool");
   });
@@ -432,10 +589,17 @@ describe("rule 8: restore before allocate", () => {
   });
 
   it("plans the same again once the plan is written back", () => {
-    const services = [service("a"), service("b", { ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv6", "IPv4"] }), service("c")];
+    const services = [
+      service("a"),
+      service("b", { ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv6", "IPv4"] }),
+      service("c"),
+    ];
     const first = planFor([lan(), v6()], services);
     const again = planFor([lan(), v6()], withHeld(services, first));
-    assert.deepEqual(again.services.map((s) => s.addresses), first.services.map((s) => s.addresses));
+    assert.deepEqual(
+      again.services.map((s) => s.addresses),
+      first.services.map((s) => s.addresses),
+    );
     assert.ok(again.services.every((s) => s.notes.length === 0));
   });
 });

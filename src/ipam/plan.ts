@@ -1,6 +1,10 @@
 // `herald plan` without the I/O: pools, namespaces and services in; what the controller
 // would do out. Services holding addresses are restored first, then every service is
 // assigned in the order given (DESIGN §4, rule 8).
+//
+// One pass is enough: within it, the addresses a service could take only shrink after its
+// turn (those given back are ones it saw free), so a service that waits would still wait
+// on a second pass. The property tests hold plan to that.
 import type { FamilyCounts } from "../api/addresspool.ts";
 import type { Condition } from "../api/meta.ts";
 import type { Labels } from "../api/selector.ts";
@@ -46,8 +50,12 @@ export interface Plan {
 
 export function plan(input: PlanInput): Plan {
   const pools = new PoolSet(input.pools);
-  const allocator = new Allocator(pools, (namespace) => namespaceLabels(input.namespaces, namespace));
-  const requests = input.services.map((service) => readService(service, { classOnly: input.classOnly }));
+  const allocator = new Allocator(pools, (namespace) =>
+    namespaceLabels(input.namespaces, namespace),
+  );
+  const requests = input.services.map((service) =>
+    readService(service, { classOnly: input.classOnly }),
+  );
 
   const restored = new Map<string, Outcome>();
   for (const request of requests) {
@@ -55,8 +63,9 @@ export function plan(input: PlanInput): Plan {
       restored.set(request.key, allocator.restore(request));
     }
   }
-  const services = requests.map((request): PlannedService => {
-    const outcome = allocator.assign(request);
+  const outcomes = requests.map((request) => allocator.assign(request));
+  const services = requests.map((request, i): PlannedService => {
+    const outcome = outcomes[i]!;
     const poolNames = [...new Set(outcome.assignments.map((assignment) => assignment.pool))];
     return {
       namespace: request.namespace,
@@ -64,7 +73,11 @@ export function plan(input: PlanInput): Plan {
       addresses: outcome.assignments.map((assignment) => assignment.address),
       pool: poolNames.length > 0 ? poolNames.join(",") : null,
       error: outcome.failure ?? null,
-      notes: [...(restored.get(request.key)?.notes ?? []), ...outcome.notes],
+      notes: [
+        ...(restored.get(request.key)?.givenUp ?? []),
+        ...outcome.givenUp,
+        ...outcome.leftOut,
+      ],
       ignored: request.ignored ?? null,
     };
   });
@@ -109,6 +122,11 @@ export function poolConditions(pool: Pool, pools: PoolSet): Condition[] {
         ? "addresses are handed out"
         : "addresses go only to services that name this pool or one of its addresses (autoAssign: false)",
     },
-    { type: "Conflict", status: "False", reason: "NoOverlap", message: "no other pool holds these addresses" },
+    {
+      type: "Conflict",
+      status: "False",
+      reason: "NoOverlap",
+      message: "no other pool holds these addresses",
+    },
   ];
 }

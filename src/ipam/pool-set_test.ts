@@ -12,13 +12,23 @@ const at = (set: PoolSet, text: string) => {
 describe("PoolSet", () => {
   it("puts the newer of two overlapping pools in Conflict and keeps the older working", () => {
     const older = pool("zeta", { addresses: ["10.0.0.0/24"] }, "2026-01-01T00:00:00Z");
-    const newer = pool("alpha", { addresses: ["10.0.1.0/24", "10.0.0.128/25"] }, "2026-02-01T00:00:00Z");
+    const newer = pool(
+      "alpha",
+      { addresses: ["10.0.1.0/24", "10.0.0.128/25"] },
+      "2026-02-01T00:00:00Z",
+    );
     const set = new PoolSet([newer, older]);
     assert.equal(set.conflictOf("zeta"), undefined);
     const conflict = set.conflictOf("alpha");
     assert.equal(conflict?.olderPool, "zeta");
-    assert.match(conflict!.message, /10\.0\.0\.128\/25 overlaps 10\.0\.0\.0\/24 of the older pool "zeta"/);
-    assert.deepEqual(set.searchOrder.map((p) => p.name), ["zeta"]);
+    assert.match(
+      conflict!.message,
+      /10\.0\.0\.128\/25 overlaps 10\.0\.0\.0\/24 of the older pool "zeta"/,
+    );
+    assert.deepEqual(
+      set.searchOrder.map((p) => p.name),
+      ["zeta"],
+    );
     // The contested addresses belong to the older pool, the rest to the newer.
     assert.equal(at(set, "10.0.0.200"), "zeta");
     assert.equal(at(set, "10.0.1.5"), "alpha");
@@ -41,7 +51,10 @@ describe("PoolSet", () => {
       pool("a", { addresses: ["10.0.1.0/24"] }),
       pool("e", { addresses: ["10.0.5.0/24"], priority: 1 }),
     ]);
-    assert.deepEqual(set.searchOrder.map((p) => p.name), ["b", "e", "c", "a", "d"]);
+    assert.deepEqual(
+      set.searchOrder.map((p) => p.name),
+      ["b", "e", "c", "a", "d"],
+    );
   });
 
   it("finds owners in IPv6 pools without walking them", () => {

@@ -99,7 +99,9 @@ export function compilePool(object: unknown): CompiledPool {
     priority !== undefined &&
     (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > MAX_PRIORITY)
   ) {
-    problems.push(`spec.priority: must be a whole number from 0 to ${MAX_PRIORITY}; lower is tried first`);
+    problems.push(
+      `spec.priority: must be a whole number from 0 to ${MAX_PRIORITY}; lower is tried first`,
+    );
   }
   const scope = allocationScope(spec.allocation, problems);
   const aggregation = aggregationOf(spec.aggregation, ranges, spec.addresses, problems);
@@ -176,7 +178,9 @@ function addressProblems(addresses: unknown, problems: string[]): AddressRange[]
 function allocationScope(value: unknown, problems: string[]): AllocationScope | undefined {
   if (value === undefined) return undefined;
   if (!isPlainObject(value)) {
-    problems.push("spec.allocation: must be an object with namespaces, namespaceSelector or serviceSelector");
+    problems.push(
+      "spec.allocation: must be an object with namespaces, namespaceSelector or serviceSelector",
+    );
     return undefined;
   }
   problems.push(...unknownFields(value, ALLOCATION_FIELDS, "spec.allocation"));
@@ -187,7 +191,9 @@ function allocationScope(value: unknown, problems: string[]): AllocationScope | 
     } else {
       namespaces.forEach((namespace, i) => {
         if (typeof namespace !== "string" || !DNS_LABEL.test(namespace)) {
-          problems.push(`spec.allocation.namespaces[${i}]: ${JSON.stringify(namespace)} is not a namespace name`);
+          problems.push(
+            `spec.allocation.namespaces[${i}]: ${JSON.stringify(namespace)} is not a namespace name`,
+          );
         }
       });
     }
@@ -196,7 +202,8 @@ function allocationScope(value: unknown, problems: string[]): AllocationScope | 
     ["namespaceSelector", namespaceSelector],
     ["serviceSelector", serviceSelector],
   ] as const) {
-    if (selector !== undefined) problems.push(...selectorProblems(selector, `spec.allocation.${field}`));
+    if (selector !== undefined)
+      problems.push(...selectorProblems(selector, `spec.allocation.${field}`));
   }
   const scope: AllocationScope = {};
   if (Array.isArray(namespaces) && namespaces.length > 0) scope.namespaces = namespaces as string[];
@@ -259,12 +266,18 @@ function interfaceProblems(value: unknown, problems: string[]): void {
     try {
       new RegExp(pattern);
     } catch (error) {
-      problems.push(`spec.interfaces[${i}] "${pattern}" is not a valid regex: ${(error as Error).message}`);
+      problems.push(
+        `spec.interfaces[${i}] "${pattern}" is not a valid regex: ${(error as Error).message}`,
+      );
     }
   });
 }
 
-function unknownFields(object: Record<string, unknown>, known: readonly string[], path: string): string[] {
+function unknownFields(
+  object: Record<string, unknown>,
+  known: readonly string[],
+  path: string,
+): string[] {
   return Object.keys(object)
     .filter((field) => !known.includes(field))
     .map((field) => {
@@ -287,10 +300,14 @@ export function scopeRefusal(
   if (scope.namespaces !== undefined || scope.namespaceSelector !== undefined) {
     const listed = scope.namespaces?.includes(namespace) ?? false;
     const selected =
-      scope.namespaceSelector !== undefined && selectorMatches(scope.namespaceSelector, namespaceLabels);
+      scope.namespaceSelector !== undefined &&
+      selectorMatches(scope.namespaceSelector, namespaceLabels);
     if (!listed && !selected) return `pool "${pool.name}" does not admit namespace ${namespace}`;
   }
-  if (scope.serviceSelector !== undefined && !selectorMatches(scope.serviceSelector, serviceLabels)) {
+  if (
+    scope.serviceSelector !== undefined &&
+    !selectorMatches(scope.serviceSelector, serviceLabels)
+  ) {
     return `pool "${pool.name}" admits only services matching its serviceSelector`;
   }
   return undefined;

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { isBuggyIPv4 } from "./address.ts";
-import { alignedTo, countBuggyIPv4, formatRange, parseRange, rangeSize, type AddressRange } from "./range.ts";
+import {
+  alignedTo,
+  countBuggyIPv4,
+  formatRange,
+  parseRange,
+  rangeSize,
+  type AddressRange,
+} from "./range.ts";
 
 function range(text: string): AddressRange {
   const parsed = parseRange(text);
@@ -66,13 +73,17 @@ describe("alignedTo", () => {
 describe("countBuggyIPv4", () => {
   it("matches counting one by one", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 2000 }), (start, length) => {
-        const first = BigInt(start);
-        const last = BigInt(Math.min(start + length, 2 ** 32 - 1));
-        let expected = 0n;
-        for (let v = first; v <= last; v++) if (isBuggyIPv4(v)) expected++;
-        assert.equal(countBuggyIPv4({ family: "IPv4", first, last }), expected);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 0, max: 2000 }),
+        (start, length) => {
+          const first = BigInt(start);
+          const last = BigInt(Math.min(start + length, 2 ** 32 - 1));
+          let expected = 0n;
+          for (let v = first; v <= last; v++) if (isBuggyIPv4(v)) expected++;
+          assert.equal(countBuggyIPv4({ family: "IPv4", first, last }), expected);
+        },
+      ),
     );
   });
 

@@ -169,7 +169,9 @@ function readRequestedAddresses(
         continue;
       }
       if (result.byFamily[address.family]) {
-        problems.push(`${annotation.name} lists two ${address.family} addresses; give at most one per family`);
+        problems.push(
+          `${annotation.name} lists two ${address.family} addresses; give at most one per family`,
+        );
         continue;
       }
       result.byFamily[address.family] = address;
@@ -180,7 +182,9 @@ function readRequestedAddresses(
     if (field) {
       const same = result.byFamily[field.family];
       if (!same || same.value !== field.value) {
-        problems.push(`spec.loadBalancerIP ${fieldText} differs from ${annotation.name} "${annotation.value}"; keep one`);
+        problems.push(
+          `spec.loadBalancerIP ${fieldText} differs from ${annotation.name} "${annotation.value}"; keep one`,
+        );
       }
     }
   } else if (field) {
@@ -219,10 +223,14 @@ function readFamilies(
   let policy: IPFamilyPolicy = "SingleStack";
   if (spec.ipFamilyPolicy !== undefined) {
     if (POLICIES.includes(spec.ipFamilyPolicy)) policy = spec.ipFamilyPolicy;
-    else problems.push(`spec.ipFamilyPolicy "${spec.ipFamilyPolicy}" must be SingleStack, PreferDualStack or RequireDualStack`);
+    else
+      problems.push(
+        `spec.ipFamilyPolicy "${spec.ipFamilyPolicy}" must be SingleStack, PreferDualStack or RequireDualStack`,
+      );
   }
   let families: Family[] = [];
-  let fromCluster = false;
+  // Whether the families were chosen by the API server (ipFamilies or clusterIPs).
+  let fromCluster: boolean;
   if (spec.ipFamilies && spec.ipFamilies.length > 0) {
     fromCluster = true;
     for (const family of spec.ipFamilies) {
@@ -233,7 +241,11 @@ function readFamilies(
       }
     }
   } else {
-    const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+    const clusterIPs = spec.clusterIPs?.length
+      ? spec.clusterIPs
+      : spec.clusterIP
+        ? [spec.clusterIP]
+        : [];
     for (const ip of clusterIPs) {
       const address = parseAddress(ip);
       if (address && !families.includes(address.family)) families.push(address.family);
@@ -253,5 +265,7 @@ function readFamilies(
 
 function canonicalSelector(selector: Record<string, string> | undefined): string {
   if (!selector) return "{}";
-  return JSON.stringify(Object.fromEntries(Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : 1))));
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : 1))),
+  );
 }

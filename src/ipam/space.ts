@@ -44,7 +44,8 @@ export class AddressSpace {
   }
 
   valueAt(ordinal: bigint): bigint {
-    if (ordinal < 0n || ordinal >= this.size) throw new RangeError(`ordinal ${ordinal} outside space`);
+    if (ordinal < 0n || ordinal >= this.size)
+      throw new RangeError(`ordinal ${ordinal} outside space`);
     let low = 0;
     let high = this.offsets.length - 1;
     while (low < high) {

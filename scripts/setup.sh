@@ -1,0 +1,37 @@
+# Sourced by the other scripts: makes sure this machine has what Herald needs, installing
+# only what is missing. Meant for Debian (and Ubuntu) as root; elsewhere it says what to install.
+
+herald_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
+    echo "Please install: ${missing[*]} (needs apt-get as root)" >&2
+    return 1
+  fi
+  echo "Installing ${missing[*]} ..." >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Node.js and npm from Debian are only used to run npm; the project's own Node 22
+# comes from the node@22 package that `npm ci` installs.
+ensure_node() {
+  if ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm ca-certificates; fi
+}
+
+# `npm ci` when node_modules is missing or was installed from another lockfile.
+ensure_modules() {
+  local stamp="$herald_root/node_modules/.herald-lock-sha256"
+  local want
+  want=$(sha256sum "$herald_root/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    (cd "$herald_root" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+}
+
+# The Node 22 that npm ci installed, first on PATH.
+export PATH="$herald_root/node_modules/.bin:$PATH"

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { service } from "../../test/fixtures.ts";
+import type { ServiceObject } from "../api/service.ts";
+import { formatAddress } from "./address.ts";
+import { readService } from "./request.ts";
+
+describe("readService: families", () => {
+  const families = (svc: ServiceObject) => readService(svc).families;
+
+  it("follows ipFamilies, then clusterIPs, then the requested addresses, then IPv4", () => {
+    assert.deepEqual(families(service("a", { ipFamilies: ["IPv6"] })), ["IPv6"]);
+    const fromClusterIPs = service("b", { ipFamilyPolicy: "PreferDualStack" });
+    fromClusterIPs.spec!.clusterIPs = ["fd00::10", "10.96.0.10"];
+    assert.deepEqual(families(fromClusterIPs), ["IPv6", "IPv4"]);
+    const fromClusterIP = service("c");
+    fromClusterIP.spec!.clusterIP = "fd00::10";
+    assert.deepEqual(families(fromClusterIP), ["IPv6"]);
+    assert.deepEqual(families(service("d", { loadBalancerIP: "2001:db8::5" })), ["IPv6"]);
+    assert.deepEqual(families(service("e")), ["IPv4"]);
+  });
+
+  it("adds the other family for dual-stack policies unless the API server chose", () => {
+    assert.deepEqual(families(service("a", { ipFamilyPolicy: "RequireDualStack" })), [
+      "IPv4",
+      "IPv6",
+    ]);
+    assert.deepEqual(
+      families(service("b", { ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv6"] })),
+      ["IPv6", "IPv4"],
+    );
+    assert.deepEqual(families(service("c", { ipFamilyPolicy: "PreferDualStack" })), [
+      "IPv4",
+      "IPv6",
+    ]);
+    assert.deepEqual(
+      families(service("d", { ipFamilyPolicy: "PreferDualStack", ipFamilies: ["IPv4"] })),
+      ["IPv4"],
+    );
+    assert.deepEqual(families(service("e", { ipFamilies: ["IPv4", "IPv6"] })), ["IPv4"]); // SingleStack
+  });
+
+  it("flags a policy or family the API would refuse", () => {
+    const svc = service("a");
+    (svc.spec as Record<string, unknown>).ipFamilyPolicy = "DualStack";
+    assert.match(readService(svc).invalid!.message, /ipFamilyPolicy "DualStack"/);
+    (svc.spec as Record<string, unknown>).ipFamilyPolicy = undefined;
+    (svc.spec as Record<string, unknown>).ipFamilies = ["IPv5"];
+    assert.match(readService(svc).invalid!.message, /ipFamilies lists "IPv5"/);
+  });
+});
+
+describe("readService: annotations", () => {
+  it("reads ours before the peers' and names the one it used", () => {
+    const request = readService(
+      service("a", {
+        annotations: {
+          "metallb.universe.tf/address-pool": "old",
+          "metallb.io/address-pool": "new",
+          "purelb.io/allow-shared-ip": "k",
+          "kube-vip.io/loadbalancerIPs": " 10.0.0.5 , 2001:DB8::5 ",
+        },
+        ipFamilyPolicy: "RequireDualStack",
+      }),
+    );
+    assert.deepEqual(request.pools, ["new"]);
+    assert.equal(request.poolsBy, "metallb.io/address-pool");
+    assert.equal(request.sharing.key, "k");
+    assert.equal(request.requestedBy, "kube-vip.io/loadbalancerIPs");
+    assert.equal(formatAddress(request.requested.IPv6!), "2001:db8::5");
+    assert.equal(request.invalid, undefined);
+  });
+
+  it("treats an empty sharing key as none and refuses an empty address list", () => {
+    assert.equal(
+      readService(service("a", { annotations: { "herald.dev/sharing-key": " " } })).sharing.key,
+      undefined,
+    );
+    assert.match(
+      readService(service("a", { annotations: { "herald.dev/addresses": " , " } })).invalid!
+        .message,
+      /lists no address/,
+    );
+    assert.match(
+      readService(service("a", { annotations: { "herald.dev/pool": "" } })).invalid!.message,
+      /names no pool/,
+    );
+  });
+
+  it("keeps the first held address of each family and ignores junk and hostnames", () => {
+    const svc = service("a", { held: ["10.0.0.1", "junk", "10.0.0.2", "2001:db8::1"] });
+    svc.status!.loadBalancer!.ingress!.push({ hostname: "lb.example.com" });
+    assert.deepEqual(readService(svc).held.map(formatAddress), ["10.0.0.1", "2001:db8::1"]);
+  });
+
+  it("reads sharing terms: ports with TCP by default, policy, canonical selector", () => {
+    const svc = service("a", {
+      ports: [{ port: 53, protocol: "UDP" }, { port: 53 }],
+      externalTrafficPolicy: "Local",
+      selector: { b: "2", a: "1" },
+    });
+    assert.deepEqual(readService(svc).sharing, {
+      key: undefined,
+      ports: ["UDP/53", "TCP/53"],
+      trafficPolicy: "Local",
+      selector: '{"a":"1","b":"2"}',
+    });
+  });
+
+  it("says why a service is not Herald's", () => {
+    assert.match(readService(service("a", { type: "NodePort" })).ignored!, /type is NodePort/);
+    assert.match(
+      readService(service("a", { loadBalancerClass: "x/y" })).ignored!,
+      /loadBalancerClass is x\/y/,
+    );
+    assert.match(readService(service("a"), { classOnly: true }).ignored!, /no loadBalancerClass/);
+    assert.equal(readService(service("a")).ignored, undefined);
+  });
+});
