@@ -2,7 +2,7 @@
 // `kubectl apply -f` takes them: multi-document files, `kind: List`, directories one level.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { CORE_SCHEMA, loadAll } from "js-yaml";
 import { isPlainObject } from "../api/selector.ts";
 
 export interface SourcedObject {
@@ -57,15 +57,16 @@ async function expand(path: string, problems: string[]): Promise<string[]> {
 }
 
 function parseText(text: string, file: string, objects: SourcedObject[], problems: string[]): void {
-  const documents = parseAllDocuments(text, { prettyErrors: true });
-  if (!Array.isArray(documents)) return; // an empty stream
-  documents.forEach((document, index) => {
+  let documents: unknown[];
+  try {
+    // YAML 1.2 core schema: timestamps stay strings, as the API server keeps them.
+    documents = loadAll(text, { schema: CORE_SCHEMA, filename: file });
+  } catch (error) {
+    problems.push(`${file}: not valid YAML: ${(error as Error).message}`);
+    return;
+  }
+  documents.forEach((value, index) => {
     const source = documents.length > 1 ? `${file} (document ${index + 1})` : file;
-    if (document.errors.length > 0) {
-      problems.push(`${source}: not valid YAML: ${document.errors[0]!.message}`);
-      return;
-    }
-    const value: unknown = document.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
     if (!isPlainObject(value)) {
       problems.push(
@@ -74,11 +75,11 @@ function parseText(text: string, file: string, objects: SourcedObject[], problem
       return;
     }
     if (
-      value.kind === "List" ||
-      (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items))
+      typeof value.kind === "string" &&
+      value.kind.endsWith("List") &&
+      Array.isArray(value.items)
     ) {
-      const items = Array.isArray(value.items) ? value.items : [];
-      items.forEach((item, i) => {
+      value.items.forEach((item: unknown, i: number) => {
         if (isPlainObject(item)) objects.push({ object: item, source: `${source} item ${i + 1}` });
         else problems.push(`${source} item ${i + 1}: expected a Kubernetes object`);
       });

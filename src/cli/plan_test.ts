@@ -151,7 +151,11 @@ describe("herald plan", () => {
   });
 
   for (const [what, text, message] of [
-    ["bad YAML", "apiVersion: v1\nkind: Service\nmetadata: {name: x\n", /not valid YAML.*line/s],
+    [
+      "bad YAML",
+      "apiVersion: v1\nkind: Service\nmetadata: {name: x\n",
+      /not valid YAML: .*\(4:1\)/s,
+    ],
     [
       "an invalid pool",
       `apiVersion: herald.dev/v1alpha1\nkind: AddressPool\nmetadata: {name: bad}\nspec: {addresses: ["10.0.0.9-10.0.0.1"]}\n`,

@@ -1,0 +1,54 @@
+// npm run bench [-- allocate|plan]: runs the benchmarks, each in fresh processes, and
+// writes their figures with the targets of DESIGN §9 to bench/results/<name>.json.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const only = process.argv.slice(2);
+
+function run(script: string, args: string[], nodeFlags: string[] = []): Record<string, unknown> {
+  const out = execFileSync(process.execPath, [...nodeFlags, here(script), ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+function save(name: string, result: Record<string, unknown>): void {
+  const record = {
+    benchmark: name,
+    date: new Date().toISOString(),
+    machine: { node: process.version, cpu: cpus()[0]?.model, cores: cpus().length },
+    ...result,
+  };
+  writeFileSync(here(`results/${name}.json`), JSON.stringify(record, null, 2) + "\n");
+  console.log(`${name}: ${JSON.stringify(result, null, 2)}`);
+}
+
+if (only.length === 0 || only.includes("allocate")) {
+  const scenario = (name: string, count: number) =>
+    run("allocate.ts", [name, String(count)], ["--expose-gc"]);
+  const mixed = scenario("mixed", 100_000);
+  // A /112 holds 65,536 addresses, so the pool-size comparison uses 50,000 services.
+  const small = scenario("ipv6-112", 50_000);
+  const large = scenario("ipv6-64", 50_000);
+  const p99 = (mixed.perAllocationMicros as { p99: number }).p99;
+  save("allocate", {
+    target: "p99 < 50 µs per allocation; memory independent of pool size",
+    mixed100k: mixed,
+    ipv6Slash112: small,
+    ipv6Slash64: large,
+    heapRatioSlash64ToSlash112:
+      (large.allocatorHeapMiB as number) / (small.allocatorHeapMiB as number),
+    p99Met: p99 < 50,
+  });
+}
+
+if (only.length === 0 || only.includes("plan")) {
+  save("plan", {
+    target: "whole-process time of herald plan on 10k services",
+    ...run("plan.ts", ["10000", "7"]),
+  });
+}
