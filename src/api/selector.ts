@@ -1,4 +1,5 @@
 // Kubernetes label selectors (metav1.LabelSelector): matching and validation.
+import { isDnsSubdomain, isPlainObject, unknownFields } from "./validation.ts";
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -43,14 +44,13 @@ export function selectorMatches(selector: LabelSelector, labels: Labels): boolea
 }
 
 const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Why a label key is invalid, or undefined when it is valid ("example.com/tier"). */
 export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = key.slice(slash + 1);
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+  if (prefix !== undefined && !isDnsSubdomain(prefix)) {
     return `label key "${key}" has an invalid prefix; it must be a DNS subdomain`;
   }
   if (!NAME_PART.test(name)) {
@@ -67,14 +67,7 @@ export function labelValueProblem(value: string): string | undefined {
 /** Every problem with a selector read from untrusted YAML, each prefixed with `path`. */
 export function selectorProblems(value: unknown, path: string): string[] {
   if (!isPlainObject(value)) return [`${path}: must be a label selector object`];
-  const problems: string[] = [];
-  for (const field of Object.keys(value)) {
-    if (field !== "matchLabels" && field !== "matchExpressions") {
-      problems.push(
-        `${path}.${field}: unknown field; a selector has matchLabels and matchExpressions`,
-      );
-    }
-  }
+  const problems = unknownFields(value, ["matchLabels", "matchExpressions"], path);
   const { matchLabels, matchExpressions } = value;
   if (matchLabels !== undefined) {
     if (!isPlainObject(matchLabels)) {
@@ -136,8 +129,4 @@ function requirementProblems(value: unknown, path: string): string[] {
       problems.push(`${path}.operator: must be In, NotIn, Exists or DoesNotExist`);
   }
   return problems;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

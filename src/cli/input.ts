@@ -3,7 +3,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
-import { isPlainObject } from "../api/selector.ts";
+import { isPlainObject } from "../api/validation.ts";
 
 export interface SourcedObject {
   readonly object: Record<string, unknown>;

@@ -3,12 +3,12 @@
 import type { AddressPoolSpec, AllocationScope, AnnounceMode } from "../api/addresspool.ts";
 import { DEFAULT_AGGREGATION } from "../api/addresspool.ts";
 import {
-  isPlainObject,
   selectorMatches,
   selectorProblems,
   type Labels,
   type LabelSelector,
 } from "../api/selector.ts";
+import { isDnsLabel, isDnsSubdomain, isPlainObject, unknownFields } from "../api/validation.ts";
 import { FAMILIES, FAMILY_BITS, isBuggyIPv4, type Family } from "./address.ts";
 import {
   alignedTo,
@@ -54,8 +54,6 @@ const SPEC_FIELDS = [
 ] as const;
 const ALLOCATION_FIELDS = ["namespaces", "namespaceSelector", "serviceSelector"] as const;
 const ANNOUNCE_MODES: readonly AnnounceMode[] = ["Auto", "Local", "Routed"];
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_PRIORITY = 2 ** 31 - 1;
 
 /**
@@ -69,7 +67,7 @@ export function compilePool(object: unknown): CompiledPool {
   const name = metadata.name;
   if (typeof name !== "string" || name === "") {
     problems.push("metadata.name: required");
-  } else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+  } else if (!isDnsSubdomain(name)) {
     problems.push(
       `metadata.name: "${name}" must be lower-case letters, digits, "-" and ".", starting and ending alphanumeric`,
     );
@@ -190,7 +188,7 @@ function allocationScope(value: unknown, problems: string[]): AllocationScope | 
       problems.push("spec.allocation.namespaces: must be a list of namespace names");
     } else {
       namespaces.forEach((namespace, i) => {
-        if (typeof namespace !== "string" || !DNS_LABEL.test(namespace)) {
+        if (typeof namespace !== "string" || !isDnsLabel(namespace)) {
           problems.push(
             `spec.allocation.namespaces[${i}]: ${JSON.stringify(namespace)} is not a namespace name`,
           );
@@ -271,20 +269,6 @@ function interfaceProblems(value: unknown, problems: string[]): void {
       );
     }
   });
-}
-
-function unknownFields(
-  object: Record<string, unknown>,
-  known: readonly string[],
-  path: string,
-): string[] {
-  return Object.keys(object)
-    .filter((field) => !known.includes(field))
-    .map((field) => {
-      const close = known.find((k) => k.toLowerCase() === field.toLowerCase());
-      const hint = close ? `did you mean ${close}?` : `known fields are ${known.join(", ")}`;
-      return `${path}.${field}: unknown field; ${hint}`;
-    });
 }
 
 /** Why the pool does not admit a service, or undefined when it does. */
