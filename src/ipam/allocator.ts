@@ -131,10 +131,9 @@ export class Allocator {
       // Valid means owned by a pool, so there is a holding to join.
       kept.set(candidate.family, this.join(request, this.holdingAt(candidate)!));
     }
-    this.byService.set(key, new Map([...kept].map(([family, holding]) => [family, holding.text])));
 
     if (request.invalid || !allocateMissing) {
-      return this.outcome(kept, request.invalid, givenUp);
+      return this.outcome(key, kept, request.invalid, givenUp);
     }
 
     const failures = new Map<Family, Failure>();
@@ -152,7 +151,7 @@ export class Allocator {
       }
     }
     const missing = request.families.filter((family) => !kept.has(family));
-    if (missing.length === 0) return this.outcome(kept, undefined, givenUp);
+    if (missing.length === 0) return this.outcome(key, kept, undefined, givenUp);
 
     const failure = mostActionable(missing.map((family) => failures.get(family)!));
     if (request.policy === "RequireDualStack") {
@@ -162,30 +161,29 @@ export class Allocator {
         this.leave(kept.get(family)!.text, key);
         kept.delete(family);
       }
-      this.byService.set(
-        key,
-        new Map([...kept].map(([family, holding]) => [family, holding.text])),
-      );
-      return this.outcome(kept, failure, givenUp);
+      return this.outcome(key, kept, failure, givenUp);
     }
     if (request.policy === "PreferDualStack" && kept.size > 0) {
       // PreferDualStack takes what it can, unless an address was asked for by name.
       const explicit = missing.find((family) => request.requested[family] !== undefined);
-      if (explicit) return this.outcome(kept, failures.get(explicit), givenUp);
+      if (explicit) return this.outcome(key, kept, failures.get(explicit), givenUp);
       const leftOut = missing.map(
         (family) => `no ${family} address: ${failures.get(family)!.message}`,
       );
-      return this.outcome(kept, undefined, givenUp, leftOut);
+      return this.outcome(key, kept, undefined, givenUp, leftOut);
     }
-    return this.outcome(kept, failure, givenUp);
+    return this.outcome(key, kept, failure, givenUp);
   }
 
+  /** Records what the service now holds and reports it. */
   private outcome(
+    key: string,
     kept: Map<Family, Holding>,
     failure: Failure | undefined,
     givenUp: string[],
     leftOut: string[] = [],
   ): Outcome {
+    this.byService.set(key, new Map([...kept].map(([family, holding]) => [family, holding.text])));
     const assignments = [...kept.values()].map((holding) => ({
       family: holding.family,
       address: holding.text,

@@ -2,6 +2,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pool, planFor, planned, service, withHeld } from "../../test/fixtures.ts";
+import { Allocator, type Outcome } from "./allocator.ts";
+import { PoolSet } from "./pool-set.ts";
+import { readService } from "./request.ts";
 
 const lan = () => pool("lan", { addresses: ["192.168.10.240-192.168.10.250"] });
 const v6 = () => pool("v6", { addresses: ["2001:db8:10::/64"] });
@@ -601,5 +604,66 @@ describe("rule 8: restore before allocate", () => {
       first.services.map((s) => s.addresses),
     );
     assert.ok(again.services.every((s) => s.notes.length === 0));
+  });
+});
+
+describe("the allocator over time, as the controller uses it", () => {
+  const setup = () =>
+    new Allocator(new PoolSet([pool("two", { addresses: ["10.0.0.1-10.0.0.2"] }), v6()]));
+  const addresses = (outcome: Outcome) => outcome.assignments.map((a) => a.address);
+
+  it("keeps what it gave when a service is assigned again", () => {
+    const allocator = setup();
+    const web = readService(service("web", { ipFamilyPolicy: "RequireDualStack" }));
+    const first = allocator.assign(web);
+    assert.deepEqual(addresses(first), ["10.0.0.1", "2001:db8:10::"]);
+    assert.deepEqual(addresses(allocator.assign(web)), ["10.0.0.1", "2001:db8:10::"]);
+    assert.deepEqual(allocator.holdings("default/web"), first.assignments);
+    assert.deepEqual(allocator.allocated("two"), { IPv4: 1n, IPv6: 0n });
+  });
+
+  it("frees everything a service held on release, for the next service", () => {
+    const allocator = setup();
+    allocator.assign(readService(service("a")));
+    allocator.assign(readService(service("b")));
+    const waiting = readService(service("c"));
+    assert.equal(allocator.assign(waiting).failure?.reason, "PoolExhausted");
+    assert.deepEqual(allocator.release("default/a"), ["10.0.0.1"]);
+    assert.deepEqual(addresses(allocator.assign(waiting)), ["10.0.0.1"]);
+    assert.deepEqual(allocator.release("default/nobody"), []);
+  });
+
+  it("moves a service whose request changed and frees its old address", () => {
+    const allocator = setup();
+    allocator.assign(readService(service("a")));
+    const moved = allocator.assign(readService(service("a", { loadBalancerIP: "10.0.0.2" })));
+    assert.deepEqual(addresses(moved), ["10.0.0.2"]);
+    assert.match(
+      moved.givenUp[0]!,
+      /gave up 10\.0\.0\.1: spec\.loadBalancerIP asks for 10\.0\.0\.2/,
+    );
+    assert.deepEqual(addresses(allocator.assign(readService(service("b")))), ["10.0.0.1"]);
+  });
+
+  it("frees the address of a service that stops being a LoadBalancer", () => {
+    const allocator = setup();
+    allocator.assign(readService(service("a")));
+    allocator.assign(readService(service("a", { type: "ClusterIP" })));
+    assert.deepEqual(allocator.holdings("default/a"), []);
+    assert.deepEqual(allocator.allocated("two"), { IPv4: 0n, IPv6: 0n });
+  });
+
+  it("keeps a shared address until its last holder leaves", () => {
+    const allocator = setup();
+    const share = (name: string, port: number) =>
+      readService(
+        service(name, { annotations: { "herald.dev/sharing-key": "k" }, ports: [{ port }] }),
+      );
+    assert.deepEqual(addresses(allocator.assign(share("a", 80))), ["10.0.0.1"]);
+    assert.deepEqual(addresses(allocator.assign(share("b", 443))), ["10.0.0.1"]);
+    allocator.release("default/a");
+    assert.deepEqual(addresses(allocator.assign(readService(service("c")))), ["10.0.0.2"]);
+    allocator.release("default/b");
+    assert.deepEqual(addresses(allocator.assign(readService(service("d")))), ["10.0.0.1"]);
   });
 });

@@ -4,7 +4,8 @@
 //   in the named pool and equal to the requested address when the request says so;
 // - the plan is a pure function of its input, whatever the order of pools and namespaces;
 // - writing the plan back as held addresses and planning again changes nothing;
-// - a new pool or a grown pool moves no held address.
+// - a new pool or a grown pool moves no held address;
+// - used over time (assign, change, release in any order), the allocator's books balance.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
@@ -12,6 +13,7 @@ import type { ServiceObject } from "../api/service.ts";
 import type { Labels } from "../api/selector.ts";
 import { pool, service, withHeld, type ServiceOptions } from "../../test/fixtures.ts";
 import { parseAddress } from "./address.ts";
+import { Allocator } from "./allocator.ts";
 import { plan, type Plan, type PlanInput } from "./plan.ts";
 import { scopeRefusal, type Pool } from "./pool.ts";
 import { PoolSet } from "./pool-set.ts";
@@ -279,6 +281,68 @@ describe("plan invariants", () => {
               assert.ok(again.services[i]!.addresses.includes(address), `${address} moved`);
             }
           });
+        }
+      }),
+      runs,
+    );
+  });
+});
+
+describe("allocator invariants over time", () => {
+  it("keeps holdings, pool counts and sharing consistent through any assign/release sequence", () => {
+    const step = fc.record({
+      service: fc.integer({ min: 0, max: 7 }),
+      release: fc.boolean(),
+      variant: serviceArb("x"),
+    });
+    fc.assert(
+      fc.property(poolsArb, fc.array(step, { maxLength: 60 }), (pools, steps) => {
+        const set = new PoolSet(pools);
+        const allocator = new Allocator(set);
+        const current = new Map<string, ReturnType<typeof readService>>();
+        for (const { service: n, release, variant } of steps) {
+          const key = `default/s${n}`;
+          if (release) {
+            allocator.release(key);
+            current.delete(key);
+          } else {
+            const object = structuredClone(variant);
+            object.metadata = { ...object.metadata, name: `s${n}`, namespace: "default" };
+            delete object.status;
+            const request = readService(object);
+            allocator.assign(request);
+            current.set(key, request);
+          }
+          // Every address held, by whom; pairwise shareable; counted once in its pool.
+          const holders = new Map<string, string[]>();
+          for (const key of current.keys()) {
+            for (const held of allocator.holdings(key)) {
+              holders.set(held.address, [...(holders.get(held.address) ?? []), key]);
+            }
+          }
+          for (const [address, keys] of holders) {
+            for (let x = 0; x < keys.length; x++) {
+              for (let y = x + 1; y < keys.length; y++) {
+                const a = current.get(keys[x]!)!.sharing;
+                const b = current.get(keys[y]!)!.sharing;
+                assert.equal(
+                  sharingRefusal([{ service: keys[x]!, terms: a }], b),
+                  undefined,
+                  address,
+                );
+              }
+            }
+          }
+          for (const p of pools) {
+            const counted = allocator.allocated(p.name);
+            for (const family of ["IPv4", "IPv6"] as const) {
+              const distinct = [...holders.keys()].filter((text) => {
+                const address = parseAddress(text)!;
+                return address.family === family && set.owner(family, address.value) === p;
+              }).length;
+              assert.equal(counted[family], BigInt(distinct), `${p.name} ${family}`);
+            }
+          }
         }
       }),
       runs,
