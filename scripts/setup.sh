@@ -22,6 +22,11 @@ ensure_node() {
   if ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm ca-certificates; fi
 }
 
+# The kubectl tests need a kubectl; Debian's kubernetes-client is the fallback.
+ensure_kubectl() {
+  command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client
+}
+
 # `npm ci` when node_modules is missing or was installed from another lockfile.
 ensure_modules() {
   local stamp="$herald_root/node_modules/.herald-lock-sha256"

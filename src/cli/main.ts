@@ -1,8 +1,9 @@
 // The one `herald` binary. Each subcommand lives in its own module; this file wires them.
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
 import { readStdin } from "./input.ts";
+import { runDevApiserver } from "./dev-apiserver.ts";
 import { runPlan, type CommandIO } from "./plan.ts";
 
 const { version } = JSON.parse(
@@ -65,7 +66,31 @@ export function buildProgram(): Command {
       },
     );
 
+  program
+    .command("dev-apiserver")
+    .description(
+      "Run devkube, an in-memory Kubernetes API server for tests, the lab and trying Herald with " +
+        "kubectl. It keeps state in memory only and has NO authentication: listen on loopback " +
+        "and never expose it. Prints its URL.",
+    )
+    .option("--port <port>", "port on 127.0.0.1 (0 picks a free one)", parsePort, 0)
+    .option("--kubeconfig-out <file>", "write a kubeconfig for it to this file")
+    .action(async (options: { port: number; kubeconfigOut?: string }) => {
+      process.exitCode = await runDevApiserver(
+        { port: options.port, kubeconfigOut: options.kubeconfigOut },
+        (text) => process.stdout.write(text),
+      );
+    });
+
   return program;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
+  }
+  return port;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
