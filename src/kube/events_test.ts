@@ -1,10 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
+import type { CoreV1Event } from "@kubernetes/client-node";
 import { FakeClock } from "./clock.ts";
-import { CoreV1EventSink } from "./event-sink.ts";
 import { EventNotFound, EventRecorder, type EventSink, type InvolvedObject } from "./events.ts";
-import { fakeHttp, type RecordedRequest } from "./fake-http.ts";
 
 type Write =
   | { op: "create"; event: CoreV1Event }
@@ -222,25 +220,5 @@ describe("EventRecorder", () => {
     release();
     await recorder.flush();
     assert.deepEqual(order, ["create start", "create end", "patch"]);
-  });
-});
-
-describe("CoreV1EventSink", () => {
-  it("creates in the Event's namespace and merge-patches, 404 meaning gone", async () => {
-    const http = fakeHttp((req: RecordedRequest) =>
-      req.method === "PATCH" && req.url.endsWith("/gone")
-        ? { status: 404, body: { kind: "Status", code: 404 } }
-        : { status: 200, body: { apiVersion: "v1", kind: "Event", metadata: { name: "x" } } },
-    );
-    const sink = new CoreV1EventSink(new CoreV1Api(http.config));
-    await sink.create({ metadata: { name: "web.1", namespace: "shop" }, involvedObject: {} });
-    await sink.patch("shop", "web.1", { count: 2 });
-    await assert.rejects(sink.patch("shop", "gone", { count: 2 }), EventNotFound);
-    const [create, patch] = http.requests;
-    assert.equal(create?.method, "POST");
-    assert.equal(create?.url, "https://fake.invalid/api/v1/namespaces/shop/events");
-    assert.equal(patch?.url, "https://fake.invalid/api/v1/namespaces/shop/events/web.1");
-    assert.equal(patch?.headers["Content-Type"], "application/merge-patch+json");
-    assert.deepEqual(patch?.body, { count: 2 });
   });
 });

@@ -1,20 +1,22 @@
-import { describe, it } from "node:test";
+// KubeLeaseStore and LeaderElector against Leases in devkube.
 import assert from "node:assert/strict";
-import { CoordinationV1Api } from "@kubernetes/client-node";
-import { fakeHttp, type RecordedRequest } from "./fake-http.ts";
+import { after, before, describe, it } from "node:test";
+import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
+import { DevKube } from "../devkube/server.ts";
+import { realClock } from "./clock.ts";
+import { LeaderElector, LeaseConflict, LeaseNotFound, type Lease } from "./leader.ts";
 import { KubeLeaseStore } from "./lease-store.ts";
-import { LeaseConflict, LeaseNotFound, type Lease } from "./leader.ts";
 
-const path =
-  "https://fake.invalid/apis/coordination.k8s.io/v1/namespaces/herald/leases/herald-controller";
+let kube: DevKube;
+let leases: CoordinationV1Api;
 
-function store(answer: (req: RecordedRequest) => { status: number; body?: unknown }) {
-  const http = fakeHttp(answer);
-  return {
-    http,
-    store: new KubeLeaseStore(new CoordinationV1Api(http.config), "herald", "herald-controller"),
-  };
-}
+before(async () => {
+  kube = await DevKube.start();
+  const config = new KubeConfig();
+  config.loadFromString(kube.kubeconfig());
+  leases = config.makeApiClient(CoordinationV1Api);
+});
+after(() => kube.stop());
 
 const lease: Lease = {
   holderIdentity: "pod-a",
@@ -22,79 +24,81 @@ const lease: Lease = {
   acquireTime: Date.UTC(2024, 0, 1, 0, 0, 0, 123),
   renewTime: Date.UTC(2024, 0, 1, 0, 0, 5, 0),
   leaseTransitions: 2,
-  resourceVersion: "41",
 };
 
 describe("KubeLeaseStore", () => {
-  it("reads a lease, and nothing when it does not exist", async () => {
-    const { store: s1 } = store(() => ({
-      status: 200,
-      body: {
-        metadata: { name: "herald-controller", resourceVersion: "7" },
-        spec: {
-          holderIdentity: "pod-b",
-          leaseDurationSeconds: 15,
-          renewTime: "2024-01-01T00:00:05.000000Z",
-          leaseTransitions: 3,
-        },
-      },
-    }));
-    assert.deepEqual(await s1.get(), {
-      holderIdentity: "pod-b",
-      leaseDurationSeconds: 15,
-      acquireTime: 0,
-      renewTime: Date.UTC(2024, 0, 1, 0, 0, 5),
-      leaseTransitions: 3,
-      resourceVersion: "7",
-    });
-    const { store: s2, http } = store(() => ({ status: 404, body: { kind: "Status", code: 404 } }));
-    assert.equal(await s2.get(), undefined);
-    assert.equal(http.requests[0]?.url, path);
-  });
-
-  it("replaces with the resourceVersion it read and MicroTime timestamps", async () => {
-    const { store: s, http } = store((req) => ({
-      status: 200,
-      body: { ...(req.body as object), metadata: { resourceVersion: "42" } },
-    }));
-    const written = await s.update(lease);
-    const req = http.requests[0] as RecordedRequest;
-    assert.equal(req.method, "PUT");
-    assert.equal(req.url, path);
-    const body = req.body as {
-      metadata: { resourceVersion: string };
-      spec: Record<string, unknown>;
-    };
-    assert.equal(body.metadata.resourceVersion, "41");
-    assert.equal(body.spec.acquireTime, "2024-01-01T00:00:00.123000Z");
-    assert.equal(body.spec.renewTime, "2024-01-01T00:00:05.000000Z");
-    assert.equal(body.spec.holderIdentity, "pod-a");
-    assert.equal(written.resourceVersion, "42");
-    assert.equal(written.renewTime, lease.renewTime);
-  });
-
-  it("creates without a resourceVersion", async () => {
-    const { store: s, http } = store((req) => ({ status: 201, body: req.body }));
-    await s.create({ ...lease, resourceVersion: undefined });
-    const req = http.requests[0] as RecordedRequest;
-    assert.equal(req.method, "POST");
-    assert.equal(
-      req.url,
-      "https://fake.invalid/apis/coordination.k8s.io/v1/namespaces/herald/leases",
+  it("reads nothing before the lease exists, then what it created", async () => {
+    const store = new KubeLeaseStore(leases, "kube-system", "store-a");
+    assert.equal(await store.get(), undefined);
+    const created = await store.create(lease);
+    assert.ok(created.resourceVersion);
+    assert.deepEqual(
+      { ...(await store.get()), resourceVersion: undefined },
+      { ...lease, resourceVersion: undefined },
     );
-    assert.equal("resourceVersion" in (req.body as { metadata: object }).metadata, false);
   });
 
-  it("turns 409 into LeaseConflict and 404 into LeaseNotFound", async () => {
-    const conflict = store(() => ({
-      status: 409,
-      body: { kind: "Status", code: 409, reason: "Conflict" },
-    }));
-    await assert.rejects(conflict.store.update(lease), LeaseConflict);
-    await assert.rejects(conflict.store.create(lease), LeaseConflict);
-    const gone = store(() => ({ status: 404, body: { kind: "Status", code: 404 } }));
-    await assert.rejects(gone.store.update(lease), LeaseNotFound);
-    const broken = store(() => ({ status: 500, body: { kind: "Status", code: 500 } }));
-    await assert.rejects(broken.store.update(lease), (err) => !(err instanceof LeaseConflict));
+  it("writes timestamps as MicroTime, as the API server stores them", async () => {
+    const stored = await leases.readNamespacedLease({ name: "store-a", namespace: "kube-system" });
+    const raw = (await (
+      await fetch(`${kube.url}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/store-a`)
+    ).json()) as {
+      spec: { acquireTime: string; renewTime: string };
+    };
+    assert.equal(raw.spec.acquireTime, "2024-01-01T00:00:00.123000Z");
+    assert.equal(raw.spec.renewTime, "2024-01-01T00:00:05.000000Z");
+    assert.equal(stored.spec?.holderIdentity, "pod-a");
+  });
+
+  it("updates from the version it read and refuses a stale one", async () => {
+    const store = new KubeLeaseStore(leases, "kube-system", "store-a");
+    const current = (await store.get())!;
+    const renewed = await store.update({ ...current, renewTime: current.renewTime + 1000 });
+    assert.notEqual(renewed.resourceVersion, current.resourceVersion);
+    await assert.rejects(store.update({ ...current, holderIdentity: "pod-b" }), LeaseConflict);
+    await assert.rejects(store.create(lease), LeaseConflict);
+    await assert.rejects(
+      new KubeLeaseStore(leases, "kube-system", "never").update({ ...lease, resourceVersion: "1" }),
+      LeaseNotFound,
+    );
+    kube.failNext(1, 500);
+    await assert.rejects(store.get(), (error) => !(error instanceof LeaseConflict));
+  });
+});
+
+describe("LeaderElector over devkube", () => {
+  it("lets one of three lead at any instant, and hands over on stop", async () => {
+    const electors = ["a", "b", "c"].map(
+      (identity) =>
+        new LeaderElector({
+          identity,
+          store: new KubeLeaseStore(leases, "kube-system", "race"),
+          clock: realClock,
+          leaseDurationMs: 600,
+          renewDeadlineMs: 400,
+          retryPeriodMs: 100,
+        }),
+    );
+    for (const elector of electors) void elector.run();
+    const deadline = Date.now() + 1500;
+    let sawLeader = false;
+    while (Date.now() < deadline) {
+      const leading = electors.filter((e) => e.isLeader()).length;
+      assert.ok(leading <= 1, `${leading} electors lead at once`);
+      sawLeader ||= leading === 1;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(sawLeader, "someone led");
+    const leader = electors.find((e) => e.isLeader())!;
+    const stoppedAt = Date.now();
+    await leader.stop();
+    const others = electors.filter((e) => e !== leader);
+    while (!others.some((e) => e.isLeader())) {
+      assert.ok(Date.now() - stoppedAt < 1000, "no standby took over within a second");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Released on stop, so the takeover needs no lease expiry: about one retry period.
+    assert.ok(Date.now() - stoppedAt < 600, "the released lease was taken before it expired");
+    await Promise.all(others.map((e) => e.stop()));
   });
 });

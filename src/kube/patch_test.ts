@@ -1,7 +1,9 @@
-import { describe, it } from "node:test";
+// The patch helpers against devkube: the right endpoint and Content-Type, seen from the result.
 import assert from "node:assert/strict";
-import { CoreV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
-import { fakeHttp, type RecordedRequest } from "./fake-http.ts";
+import { after, before, describe, it } from "node:test";
+import { CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { customResourceDefinitions } from "../api/crds.ts";
+import { DevKube } from "../devkube/server.ts";
 import {
   jsonPatchServiceStatus,
   metadataPatch,
@@ -10,107 +12,76 @@ import {
   patchServiceStatus,
 } from "./patch.ts";
 
-const base = "https://fake.invalid";
+let kube: DevKube;
+let config: KubeConfig;
+let core: CoreV1Api;
 
-function echo(): { status: number; body: unknown } {
-  return { status: 200, body: { apiVersion: "v1", kind: "Service", metadata: { name: "web" } } };
-}
+before(async () => {
+  kube = await DevKube.start();
+  config = new KubeConfig();
+  config.loadFromString(kube.kubeconfig());
+  core = config.makeApiClient(CoreV1Api);
+  await core.createNamespacedService({
+    namespace: "default",
+    body: {
+      metadata: { name: "web", annotations: { keep: "1", drop: "2" } },
+      spec: { type: "LoadBalancer", ports: [{ port: 80 }] },
+    },
+  });
+});
+after(() => kube.stop());
 
 describe("patch helpers", () => {
-  it("merge-patches a Service's status subresource", async () => {
-    const http = fakeHttp(echo);
-    const core = new CoreV1Api(http.config);
-    await patchServiceStatus(
-      core,
-      "shop",
-      "web",
-      { loadBalancer: { ingress: [{ ip: "192.0.2.10" }] } },
-      { fieldManager: "herald-controller" },
+  it("merge-patches a Service's status through the status subresource", async () => {
+    kube.resetStats();
+    const patched = await patchServiceStatus(core, "default", "web", {
+      loadBalancer: { ingress: [{ ip: "192.0.2.10" }] },
+    });
+    assert.equal(patched.status?.loadBalancer?.ingress?.[0]?.ip, "192.0.2.10");
+    assert.deepEqual(kube.requestStats().byVerb, { "PATCH services/status": 1 });
+  });
+
+  it("JSON-patches a Service's status", async () => {
+    const patched = await jsonPatchServiceStatus(core, "default", "web", [
+      { op: "add", path: "/status/loadBalancer/ingress/-", value: { ip: "2001:db8::10" } },
+    ]);
+    assert.deepEqual(
+      patched.status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ["192.0.2.10", "2001:db8::10"],
     );
-    const req = http.requests[0] as RecordedRequest;
-    assert.equal(req.method, "PATCH");
-    assert.equal(
-      req.url,
-      `${base}/api/v1/namespaces/shop/services/web/status?fieldManager=herald-controller`,
-    );
-    assert.equal(req.headers["Content-Type"], "application/merge-patch+json");
-    assert.deepEqual(req.body, { status: { loadBalancer: { ingress: [{ ip: "192.0.2.10" }] } } });
   });
 
-  it("JSON-patches a Service's status when asked", async () => {
-    const http = fakeHttp(echo);
-    const ops = [
-      { op: "test" as const, path: "/status/loadBalancer/ingress/0/ip", value: "192.0.2.10" },
-      { op: "remove" as const, path: "/status/loadBalancer/ingress/0" },
-    ];
-    await jsonPatchServiceStatus(new CoreV1Api(http.config), "shop", "web", ops);
-    const req = http.requests[0] as RecordedRequest;
-    assert.equal(req.url, `${base}/api/v1/namespaces/shop/services/web/status`);
-    assert.equal(req.headers["Content-Type"], "application/json-patch+json");
-    assert.deepEqual(req.body, ops);
-  });
-
-  it("does not leave the merge Content-Type on later calls of the same client", async () => {
-    const http = fakeHttp(echo);
-    const core = new CoreV1Api(http.config);
-    await patchServiceStatus(core, "shop", "web", {});
-    await core.patchNamespacedServiceStatus({ namespace: "shop", name: "web", body: [] });
-    assert.equal(http.requests[1]?.headers["Content-Type"], "application/json-patch+json");
-  });
-
-  it("merge-patches Service annotations, null removing a key", async () => {
-    const http = fakeHttp(echo);
-    await patchServiceMetadata(new CoreV1Api(http.config), "shop", "web", {
-      annotations: { "herald.dev/allocated-from": "lan", "herald.dev/announcing-ipv6": null },
+  it("merge-patches annotations, null removing one, and leaves the client's later calls alone", async () => {
+    const patched = await patchServiceMetadata(core, "default", "web", {
+      annotations: { drop: null, added: "3" },
     });
-    const req = http.requests[0] as RecordedRequest;
-    assert.equal(req.url, `${base}/api/v1/namespaces/shop/services/web`);
-    assert.equal(req.headers["Content-Type"], "application/merge-patch+json");
-    assert.deepEqual(req.body, {
-      metadata: {
-        annotations: { "herald.dev/allocated-from": "lan", "herald.dev/announcing-ipv6": null },
-      },
+    assert.deepEqual(patched.metadata?.annotations, { keep: "1", added: "3" });
+    // A plain replace afterwards must still go out as JSON, not as a merge patch.
+    const replaced = await core.replaceNamespacedService({
+      name: "web",
+      namespace: "default",
+      body: patched,
     });
+    assert.equal(replaced.metadata?.annotations?.added, "3");
   });
 
-  it("merge-patches metadata of a cluster-scoped custom resource found by discovery", async () => {
-    const http = fakeHttp((req) => {
-      if (req.method === "GET")
-        return {
-          status: 200,
-          body: {
-            groupVersion: "herald.dev/v1alpha1",
-            resources: [
-              {
-                name: "addresspools",
-                kind: "AddressPool",
-                namespaced: false,
-                singularName: "addresspool",
-                verbs: [],
-              },
-            ],
-          },
-        };
-      return {
-        status: 200,
-        body: { apiVersion: "herald.dev/v1alpha1", kind: "AddressPool", metadata: { name: "lan" } },
-      };
-    });
-    const objects = new KubernetesObjectApi(http.config);
+  it("merge-patches the metadata of a cluster-scoped custom resource", async () => {
+    const objects = KubernetesObjectApi.makeApiClient(config);
+    for (const crd of customResourceDefinitions()) await objects.create(crd as never);
+    await objects.create({
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "AddressPool",
+      metadata: { name: "lan" },
+      spec: { addresses: ["10.0.0.0/24"] },
+    } as never);
     const result = await patchObjectMetadata(
       objects,
       { apiVersion: "herald.dev/v1alpha1", kind: "AddressPool", name: "lan" },
-      { labels: { tier: "edge" } },
+      {
+        labels: { tier: "edge" },
+      },
     );
-    assert.equal(result.metadata?.name, "lan");
-    const patch = http.requests.find((r) => r.method === "PATCH") as RecordedRequest;
-    assert.equal(patch.url, `${base}/apis/herald.dev/v1alpha1/addresspools/lan`);
-    assert.equal(patch.headers["Content-Type"], "application/merge-patch+json");
-    assert.deepEqual(patch.body, {
-      apiVersion: "herald.dev/v1alpha1",
-      kind: "AddressPool",
-      metadata: { name: "lan", labels: { tier: "edge" } },
-    });
+    assert.deepEqual(result.metadata?.labels, { tier: "edge" });
   });
 
   it("builds metadata patches without sharing the caller's objects", () => {
