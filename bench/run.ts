@@ -52,3 +52,10 @@ if (only.length === 0 || only.includes("plan")) {
     ...run("plan.ts", ["10000", "7"]),
   });
 }
+
+if (only.length === 0 || only.includes("devkube")) {
+  save("devkube", {
+    target: "10k services listed and watched by one informer; 1,000 writes/s held",
+    ...run("devkube.ts", ["10000", "1000", "10"]),
+  });
+}

@@ -69,6 +69,8 @@ export interface RequestStats {
   byVerb: Record<string, number>;
   writes: number;
   total: number;
+  /** TCP connections accepted: shows whether clients reuse them. */
+  connections: number;
 }
 
 const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -94,7 +96,7 @@ export class DevKube {
   private readonly services = new ServiceAddresses();
   private readonly watches = new Set<OpenWatch>();
   private readonly bookmarkIntervalMs: number;
-  private stats: RequestStats = { byVerb: {}, writes: 0, total: 0 };
+  private stats: RequestStats = { byVerb: {}, writes: 0, total: 0, connections: 0 };
   private failures: { count: number; code: number } = { count: 0, code: 500 };
   private latencyMs = 0;
   private baseUrl = "";
@@ -115,6 +117,7 @@ export class DevKube {
       });
     });
     this.server.keepAliveTimeout = 60_000;
+    this.server.on("connection", () => this.stats.connections++);
   }
 
   static async start(options: DevKubeOptions = {}): Promise<DevKube> {
@@ -188,7 +191,7 @@ export class DevKube {
   }
 
   resetStats(): void {
-    this.stats = { byVerb: {}, writes: 0, total: 0 };
+    this.stats = { byVerb: {}, writes: 0, total: 0, connections: 0 };
   }
 
   // ---- request handling ----

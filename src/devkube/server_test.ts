@@ -412,6 +412,7 @@ describe("devkube: faults", () => {
     assert.equal(stats.byVerb["PATCH services/status"], 1);
     assert.equal(stats.writes, 1);
     assert.equal(stats.total, 2);
+    assert.equal(typeof stats.connections, "number");
   });
 });
 
