@@ -186,6 +186,36 @@ export class DevKube {
     this.latencyMs = ms;
   }
 
+  /**
+   * Stores an object as given, skipping defaulting and validation, as if it had reached
+   * etcd some other way (an older schema, a direct write): for tests of what controllers
+   * do with objects the API would now refuse.
+   */
+  putUnvalidated(apiVersion: string, plural: string, object: Record<string, unknown>): KubeObject {
+    const [groupName, version] = apiVersion.includes("/")
+      ? apiVersion.split("/")
+      : ["", apiVersion];
+    const type = this.typeOf(groupName!, version!, plural);
+    if (!type) throw new Error(`devkube does not serve ${plural} in ${apiVersion}`);
+    const metadata = (object.metadata ?? {}) as KubeObject["metadata"];
+    const current = this.store.get(resourceKey(type), metadata.namespace, metadata.name);
+    return this.store.write(
+      resourceKey(type),
+      {
+        ...structuredClone(object),
+        apiVersion,
+        kind: type.kind,
+        metadata: {
+          uid: current?.metadata.uid ?? randomUUID(),
+          creationTimestamp: current?.metadata.creationTimestamp ?? now(),
+          generation: Number(current?.metadata.generation ?? 0) + 1,
+          ...metadata,
+        },
+      },
+      current ? "MODIFIED" : "ADDED",
+    );
+  }
+
   requestStats(): RequestStats {
     return structuredClone(this.stats);
   }
@@ -616,6 +646,15 @@ export class DevKube {
     let next: KubeObject;
     if (subresource === "status") {
       next = { ...structuredClone(current), status: incoming.status };
+      if (!type.crd && type.group === "") {
+        // Core kinds predate the rule that /status leaves metadata alone: a status write
+        // to a Service or Pod also keeps its labels, annotations and finalizers.
+        // Custom resources (and newer kinds) ignore metadata there.
+        for (const field of ["labels", "annotations", "finalizers", "ownerReferences"] as const) {
+          if (incoming.metadata[field] === undefined) delete next.metadata[field];
+          else next.metadata[field] = structuredClone(incoming.metadata[field]) as never;
+        }
+      }
     } else {
       next = incoming;
       if (type.statusSubresource) next.status = structuredClone(current.status);

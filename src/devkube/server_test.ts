@@ -173,6 +173,18 @@ describe("devkube: objects", () => {
     );
   });
 
+  it("keeps metadata sent to a core kind's /status, as Kubernetes does for Services", async () => {
+    const patched = await core.patchNamespacedServiceStatus(
+      {
+        name: "web",
+        namespace: "default",
+        body: { metadata: { annotations: { "herald.dev/allocated-from": "lan" } }, status: {} },
+      },
+      merge,
+    );
+    assert.equal(patched.metadata?.annotations?.["herald.dev/allocated-from"], "lan");
+  });
+
   it("makes no new version for a write that changes nothing", async () => {
     const before = await core.readNamespacedService({ name: "web", namespace: "default" });
     const after = await core.patchNamespacedService(
@@ -501,6 +513,39 @@ describe("devkube: custom resources", () => {
     )) as { spec: { size: number }; status: { ready: boolean } };
     assert.equal(withStatus.status.ready, true);
     assert.equal(withStatus.spec.size, 3);
+  });
+
+  it("ignores metadata sent to a custom resource's /status", async () => {
+    const custom = config.makeApiClient(CustomObjectsApi);
+    const patched = (await custom.patchClusterCustomObjectStatus(
+      {
+        group: "example.dev",
+        version: "v1",
+        plural: "widgets",
+        name: "w",
+        body: { metadata: { labels: { sneaky: "yes" } }, status: { ready: false } },
+      },
+      merge,
+    )) as { metadata: { labels?: Record<string, string> } };
+    assert.equal(patched.metadata.labels?.sneaky, undefined);
+  });
+
+  it("stores an object the schema would refuse when a test asks it to", async () => {
+    const stored = kube.putUnvalidated("example.dev/v1", "widgets", {
+      metadata: { name: "raw" },
+      spec: { size: "huge" },
+    });
+    assert.ok(stored.metadata.uid);
+    const custom = config.makeApiClient(CustomObjectsApi);
+    const read = (await custom.getClusterCustomObject({
+      group: "example.dev",
+      version: "v1",
+      plural: "widgets",
+      name: "raw",
+    })) as {
+      spec: { size: unknown };
+    };
+    assert.equal(read.spec.size, "huge");
   });
 
   it("stops serving, and deletes, a CRD's objects with it", async () => {
