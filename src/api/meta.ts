@@ -7,7 +7,8 @@ export interface ObjectMeta {
   uid?: string;
   resourceVersion?: string;
   generation?: number;
-  creationTimestamp?: string;
+  // client-node turns timestamps of typed objects into Dates; YAML and custom objects keep strings.
+  creationTimestamp?: string | Date;
   labels?: Labels;
   annotations?: Readonly<Record<string, string>>;
 }
@@ -24,6 +25,6 @@ export interface Condition {
 
 export interface NamespaceObject {
   apiVersion?: string;
-  kind?: "Namespace";
+  kind?: string;
   metadata?: ObjectMeta;
 }

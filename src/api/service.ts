@@ -51,7 +51,7 @@ export interface ServicePort {
 
 export interface ServiceObject {
   apiVersion?: string;
-  kind?: "Service";
+  kind?: string;
   metadata?: ObjectMeta;
   spec?: {
     type?: string;
@@ -59,8 +59,9 @@ export interface ServiceObject {
     loadBalancerIP?: string;
     clusterIP?: string;
     clusterIPs?: string[];
-    ipFamilies?: IPFamilyName[];
-    ipFamilyPolicy?: IPFamilyPolicy;
+    // Plain strings: this is what arrives, and readService checks the values.
+    ipFamilies?: string[];
+    ipFamilyPolicy?: string;
     externalTrafficPolicy?: string;
     selector?: Record<string, string>;
     ports?: ServicePort[];

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
 import { readStdin } from "./input.ts";
+import { DEFAULTS as CONTROLLER_DEFAULTS, runController } from "./controller.ts";
 import { runDevApiserver } from "./dev-apiserver.ts";
 import { runPlan, type CommandIO } from "./plan.ts";
 
@@ -67,6 +68,65 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("controller")
+    .description(
+      "Run the allocation controller: gives LoadBalancer Services addresses from AddressPools and " +
+        "writes their status. Run two replicas; a Lease elects the one that writes.",
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)",
+    )
+    .option(
+      "--namespace <name>",
+      "namespace of the leader Lease (env POD_NAMESPACE)",
+      CONTROLLER_DEFAULTS.namespace,
+    )
+    .option(
+      "--identity <name>",
+      "this replica's name in the Lease (env POD_NAME)",
+      CONTROLLER_DEFAULTS.identity,
+    )
+    .option(
+      "--class-only",
+      "serve only loadBalancerClass herald.dev/herald, not services without a class",
+      false,
+    )
+    .option(
+      "--metrics-address <host:port>",
+      "Prometheus /metrics (0 to disable)",
+      CONTROLLER_DEFAULTS.metricsAddress,
+    )
+    .option(
+      "--health-address <host:port>",
+      "/healthz and /readyz",
+      CONTROLLER_DEFAULTS.healthAddress,
+    )
+    .option("--workers <n>", "services processed at once", parseCount, 8)
+    .option("--kube-api-qps <n>", "client-side limit on API requests per second", parseCount, 500)
+    .option("--kube-api-burst <n>", "burst above that limit", parseCount, 1000)
+    .action(
+      async (options: {
+        kubeconfig?: string;
+        namespace: string;
+        identity: string;
+        classOnly: boolean;
+        metricsAddress: string;
+        healthAddress: string;
+        workers: number;
+        kubeApiQps: number;
+        kubeApiBurst: number;
+      }) => {
+        const globals = program.opts<{ logLevel: string }>();
+        const level = globals.logLevel === "warn" ? "info" : globals.logLevel;
+        process.exitCode = await runController(
+          { ...options, qps: options.kubeApiQps, burst: options.kubeApiBurst },
+          createLogger(level as "info", "herald-controller"),
+        );
+      },
+    );
+
+  program
     .command("dev-apiserver")
     .description(
       "Run devkube, an in-memory Kubernetes API server for tests, the lab and trying Herald with " +
@@ -83,6 +143,13 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1)
+    throw new InvalidArgumentError("a whole number, 1 or more");
+  return count;
 }
 
 function parsePort(value: string): number {

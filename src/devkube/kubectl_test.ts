@@ -188,6 +188,63 @@ describe("kubectl against herald dev-apiserver", () => {
     assert.notEqual(kubectl(["get", "pool", "bad"]).code, 0);
   });
 
+  // kubectl 1.32's generators send protobuf (older ones JSON): both must create the object.
+  it("creates namespaces, services, configmaps and secrets with kubectl create <generator>", () => {
+    assert.match(ok(["create", "namespace", "gen"]), /namespace\/gen created/);
+    const namespace = JSON.parse(ok(["get", "namespace", "gen", "-o", "json"]));
+    assert.equal(namespace.metadata.name, "gen");
+    assert.equal(namespace.status.phase, "Active");
+
+    ok(["create", "service", "clusterip", "web", "-n", "gen", "--tcp=80:8080"]);
+    ok(["create", "service", "nodeport", "np", "-n", "gen", "--tcp=5678:8080"]);
+    ok(["create", "service", "loadbalancer", "lb", "-n", "gen", "--tcp=443:https", "--tcp=53"]);
+    const services = Object.fromEntries(
+      JSON.parse(ok(["get", "services", "-n", "gen", "-o", "json"])).items.map(
+        (s: { metadata: { name: string } }) => [s.metadata.name, s],
+      ),
+    );
+    assert.equal(services.web.spec.type, "ClusterIP");
+    assert.deepEqual(services.web.spec.selector, { app: "web" });
+    assert.deepEqual(services.web.spec.ports, [
+      { name: "80-8080", port: 80, targetPort: 8080, protocol: "TCP" },
+    ]);
+    assert.match(services.web.spec.clusterIP, /^10\.96\./);
+    assert.equal(services.np.spec.type, "NodePort");
+    assert.equal(services.np.spec.ports[0].targetPort, 8080);
+    assert.ok(services.np.spec.ports[0].nodePort >= 30000);
+    assert.equal(services.lb.spec.type, "LoadBalancer");
+    assert.deepEqual(services.lb.spec.selector, { app: "lb" });
+    assert.deepEqual(
+      services.lb.spec.ports.map((p: Record<string, unknown>) => [
+        p.port,
+        p.targetPort,
+        p.protocol,
+      ]),
+      [
+        [443, "https", "TCP"],
+        [53, 53, "TCP"],
+      ],
+    );
+
+    ok([
+      "create",
+      "configmap",
+      "settings",
+      "-n",
+      "gen",
+      "--from-literal=a=1",
+      "--from-literal=b=two",
+    ]);
+    const configMap = JSON.parse(ok(["get", "configmap", "settings", "-n", "gen", "-o", "json"]));
+    assert.deepEqual(configMap.data, { a: "1", b: "two" });
+
+    ok(["create", "secret", "generic", "creds", "-n", "gen", "--from-literal=user=admin"]);
+    const secret = JSON.parse(ok(["get", "secret", "creds", "-n", "gen", "-o", "json"]));
+    assert.deepEqual(secret.data, { user: Buffer.from("admin").toString("base64") });
+
+    ok(["delete", "namespace", "gen"]);
+  });
+
   it("deletes services", () => {
     ok(["delete", "service", "web", "-n", "shop"]);
     assert.match(kubectl(["get", "services", "-n", "shop"]).stderr, /No resources found/);

@@ -1,5 +1,6 @@
 // Label and field selectors as they arrive in a query string ("app=web,tier in (a,b)",
 // "spec.nodeName=node1"), parsed once and matched against stored objects.
+import { failure } from "./status.ts";
 
 type Requirement =
   | { key: string; op: "exists" | "notexists" }
@@ -101,4 +102,17 @@ export function parseFieldSelector(text: string | null, allowed: readonly string
       });
     },
   };
+}
+
+/** Both selectors of a list, watch or collection delete; a bad one answers 400. */
+export function requestedSelectors(url: URL, selectableFields: readonly string[]): Selector[] {
+  try {
+    return [
+      parseLabelSelector(url.searchParams.get("labelSelector")),
+      parseFieldSelector(url.searchParams.get("fieldSelector"), selectableFields),
+    ];
+  } catch (error) {
+    if (error instanceof SelectorError) throw failure(400, error.message);
+    throw error;
+  }
 }

@@ -281,12 +281,12 @@ export class Allocator {
         },
       };
     }
-    const conflict = this.pools.conflictOf(pool.name);
-    if (conflict) {
+    const closed = this.pools.closedBecause(pool.name);
+    if (closed) {
       return {
         failure: {
           reason: "NoMatchingPool",
-          message: `${asked}, but pool "${pool.name}" is in conflict: ${conflict.message}`,
+          message: `${asked}, but pool "${pool.name}" hands out nothing new: ${closed}`,
         },
       };
     }
@@ -329,12 +329,12 @@ export class Allocator {
           return {
             failure: { reason: "NoMatchingPool", message: `${named}, which does not exist` },
           };
-        const conflict = this.pools.conflictOf(name);
-        if (conflict) {
+        const closed = this.pools.closedBecause(name);
+        if (closed) {
           return {
             failure: {
               reason: "NoMatchingPool",
-              message: `${named}, which is in conflict: ${conflict.message}`,
+              message: `${named}, which hands out nothing new: ${closed}`,
             },
           };
         }

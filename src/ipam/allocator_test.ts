@@ -1,8 +1,9 @@
 // DESIGN §4, rule by rule, through plan(): pools and services in, addresses out.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pool, planFor, planned, service, withHeld } from "../../test/fixtures.ts";
+import { pool, poolObject, planFor, planned, service, withHeld } from "../../test/fixtures.ts";
 import { Allocator, type Outcome } from "./allocator.ts";
+import { salvagePool } from "./pool.ts";
 import { PoolSet } from "./pool-set.ts";
 import { readService } from "./request.ts";
 
@@ -665,5 +666,41 @@ describe("the allocator over time, as the controller uses it", () => {
     assert.deepEqual(addresses(allocator.assign(readService(service("c")))), ["10.0.0.2"]);
     allocator.release("default/b");
     assert.deepEqual(addresses(allocator.assign(readService(service("d")))), ["10.0.0.1"]);
+  });
+});
+
+describe("a pool whose spec became invalid", () => {
+  it("keeps the addresses services hold in it and hands out nothing new", () => {
+    const broken = salvagePool(
+      poolObject("broken", { addresses: ["10.9.0.0/29", "10.9.1.0/33"] }),
+      'spec.addresses[1] "10.9.1.0/33" has prefix length "33"',
+    )!;
+    assert.deepEqual(broken.spec.addresses, ["10.9.0.0/29"]);
+    const result = planFor(
+      [broken, lan()],
+      [
+        service("held", { held: ["10.9.0.3"] }),
+        service("new"),
+        service("asks", { loadBalancerIP: "10.9.0.5" }),
+      ],
+    );
+    assert.deepEqual(planned(result, "held").addresses, ["10.9.0.3"]);
+    assert.deepEqual(planned(result, "new").addresses, ["192.168.10.240"]);
+    assert.match(
+      planned(result, "asks").error!.message,
+      /hands out nothing new: its spec is invalid/,
+    );
+    const status = result.pools.find((p) => p.name === "broken")!;
+    assert.deepEqual(status.conditions[0], {
+      type: "Ready",
+      status: "False",
+      reason: "InvalidSpec",
+      message:
+        'spec.addresses[1] "10.9.1.0/33" has prefix length "33"; services keep the addresses they hold, no new ones are handed out',
+    });
+  });
+
+  it("cannot be salvaged when no entry parses", () => {
+    assert.equal(salvagePool(poolObject("junk", { addresses: ["nope"] }), "bad"), undefined);
   });
 });

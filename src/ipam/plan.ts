@@ -7,6 +7,7 @@
 // on a second pass. The property tests hold plan to that.
 import type { FamilyCounts } from "../api/addresspool.ts";
 import type { Condition } from "../api/meta.ts";
+import { poolStatus } from "./pool-status.ts";
 import type { Labels } from "../api/selector.ts";
 import type { ServiceObject } from "../api/service.ts";
 import { Allocator, type Outcome } from "./allocator.ts";
@@ -85,12 +86,12 @@ export function plan(input: PlanInput): Plan {
   return {
     services,
     pools: input.pools.map((pool) => {
-      const allocated = allocator.allocated(pool.name);
+      const status = poolStatus(pool, pools, allocator.allocated(pool.name));
       return {
         name: pool.name,
-        capacity: familyCounts(pool.capacity),
-        allocated: familyCounts(allocated),
-        conditions: poolConditions(pool, pools),
+        capacity: status.capacity,
+        allocated: status.allocated,
+        conditions: status.conditions,
       };
     }),
   };
@@ -99,34 +100,4 @@ export function plan(input: PlanInput): Plan {
 function namespaceLabels(namespaces: ReadonlyMap<string, Labels>, namespace: string): Labels {
   // The API server puts this label on every namespace; selectors may rely on it.
   return { ...namespaces.get(namespace), "kubernetes.io/metadata.name": namespace };
-}
-
-function familyCounts(counts: { IPv4: bigint; IPv6: bigint }): FamilyCounts {
-  return { ipv4: counts.IPv4.toString(), ipv6: counts.IPv6.toString() };
-}
-
-export function poolConditions(pool: Pool, pools: PoolSet): Condition[] {
-  const conflict = pools.conflictOf(pool.name);
-  if (conflict) {
-    return [
-      { type: "Ready", status: "False", reason: "Conflict", message: conflict.message },
-      { type: "Conflict", status: "True", reason: "Overlap", message: conflict.message },
-    ];
-  }
-  return [
-    {
-      type: "Ready",
-      status: "True",
-      reason: "Ready",
-      message: pool.autoAssign
-        ? "addresses are handed out"
-        : "addresses go only to services that name this pool or one of its addresses (autoAssign: false)",
-    },
-    {
-      type: "Conflict",
-      status: "False",
-      reason: "NoOverlap",
-      message: "no other pool holds these addresses",
-    },
-  ];
 }

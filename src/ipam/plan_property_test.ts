@@ -21,7 +21,12 @@ import { readService } from "./request.ts";
 import { sharingRefusal } from "./sharing.ts";
 
 const NAMESPACES = ["a", "b", "c"];
-const runs = { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) };
+// PROPERTY_RUNS=5000 runs them harder; FC_SEED and FC_PATH (from a failure report) replay one.
+const runs = {
+  numRuns: Number(process.env.PROPERTY_RUNS ?? 300),
+  includeErrorInReport: true,
+  ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}),
+};
 
 // Small address universes so that pools overlap and run out now and then.
 const v4Address = fc
@@ -246,9 +251,12 @@ describe("plan invariants", () => {
       fc.property(inputArb, (input) => {
         const first = plan(input);
         const again = plan({ ...input, services: withHeld([...input.services], first) });
+        // Addresses, and whether each service is served, must not change. Why a waiting
+        // service waits may: a RequireDualStack service that failed one family gave back
+        // the other, which a later service took — now both families fail, and it says so.
         assert.deepEqual(
-          again.services.map((s) => [s.addresses, s.error]),
-          first.services.map((s) => [s.addresses, s.error]),
+          again.services.map((s) => [s.addresses, s.error === null]),
+          first.services.map((s) => [s.addresses, s.error === null]),
         );
       }),
       runs,

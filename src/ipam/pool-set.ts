@@ -36,7 +36,9 @@ export class PoolSet {
     const byAge = [...pools].sort(olderFirst);
     this.findConflicts(byAge);
     this.owners = { IPv4: ownership(byAge, "IPv4"), IPv6: ownership(byAge, "IPv6") };
-    this.searchOrder = pools.filter((pool) => !this.conflicts.has(pool.name)).sort(searchFirst);
+    this.searchOrder = pools
+      .filter((pool) => !this.conflicts.has(pool.name) && pool.disabled === undefined)
+      .sort(searchFirst);
   }
 
   get(name: string): Pool | undefined {
@@ -45,6 +47,14 @@ export class PoolSet {
 
   conflictOf(name: string): PoolConflict | undefined {
     return this.conflicts.get(name);
+  }
+
+  /** Why a pool hands out no new addresses (in conflict, or disabled), or undefined. */
+  closedBecause(name: string): string | undefined {
+    const pool = this.byName.get(name);
+    if (pool?.disabled !== undefined) return `its spec is invalid (${pool.disabled})`;
+    const conflict = this.conflicts.get(name);
+    return conflict && `it is in conflict: ${conflict.message}`;
   }
 
   /** The pool an address belongs to: where pools overlap, the oldest. */

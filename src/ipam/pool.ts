@@ -37,6 +37,11 @@ export interface Pool {
   /** Addresses that can be handed out, per family (avoidBuggyIPs already taken off). */
   readonly capacity: Readonly<Record<Family, bigint>>;
   readonly spec: AddressPoolSpec;
+  /**
+   * Why the pool hands out no new addresses although it still owns its addresses (so
+   * that what services hold stays put): its spec became invalid.
+   */
+  readonly disabled?: string;
 }
 
 export type CompiledPool = { pool: Pool; problems?: undefined } | { problems: string[] };
@@ -269,6 +274,31 @@ function interfaceProblems(value: unknown, problems: string[]): void {
       );
     }
   });
+}
+
+/**
+ * A stand-in for a pool whose spec is invalid and for which no valid version is known:
+ * the address entries that still parse, and nothing else, so that held addresses in them
+ * stay valid while the pool hands out nothing new. Undefined when no entry parses.
+ */
+export function salvagePool(object: unknown, reason: string): Pool | undefined {
+  if (!isPlainObject(object) || !isPlainObject(object.spec)) return undefined;
+  const metadata = isPlainObject(object.metadata) ? object.metadata : {};
+  const entries = Array.isArray(object.spec.addresses) ? object.spec.addresses : [];
+  const kept: string[] = [];
+  const ranges: AddressRange[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== "string") continue;
+    const parsed = parseRange(entry);
+    if ("error" in parsed || ranges.some((range) => rangesOverlap(range, parsed.range))) continue;
+    kept.push(entry);
+    ranges.push(parsed.range);
+  }
+  const compiled = compilePool({
+    metadata: { name: metadata.name, creationTimestamp: metadata.creationTimestamp },
+    spec: { addresses: kept },
+  });
+  return compiled.problems ? undefined : { ...compiled.pool, disabled: reason };
 }
 
 /** Why the pool does not admit a service, or undefined when it does. */

@@ -222,8 +222,9 @@ function readFamilies(
 ): { families: Family[]; policy: IPFamilyPolicy } {
   let policy: IPFamilyPolicy = "SingleStack";
   if (spec.ipFamilyPolicy !== undefined) {
-    if (POLICIES.includes(spec.ipFamilyPolicy)) policy = spec.ipFamilyPolicy;
-    else
+    if ((POLICIES as readonly string[]).includes(spec.ipFamilyPolicy)) {
+      policy = spec.ipFamilyPolicy as IPFamilyPolicy;
+    } else
       problems.push(
         `spec.ipFamilyPolicy "${spec.ipFamilyPolicy}" must be SingleStack, PreferDualStack or RequireDualStack`,
       );

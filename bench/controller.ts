@@ -1,0 +1,194 @@
+// The controller under load, each part its own process (herald dev-apiserver, herald
+// controller, this client):
+// 1. 10k LoadBalancer Services created at once (64 in flight): time from the first
+//    create until every one has its address, API writes per service, controller RSS;
+// 2. the controller restarted with the 10k held: time from process start to ready, and
+//    the writes it makes (target: none but its Lease).
+// Prints one JSON object.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { customResourceDefinitions } from "../src/api/crds.ts";
+import { Informer } from "../src/kube/informer.ts";
+import { PooledKubeConfig } from "../src/kube/kubeconfig.ts";
+
+const count = Number(process.argv[2] ?? 10_000);
+const bin = fileURLToPath(new URL("../bin/herald.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "herald-bench-controller-"));
+const kubeconfig = join(dir, "kubeconfig");
+const children: ChildProcess[] = [];
+
+const rssMiB = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function start(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+async function untilReady(healthPort: number): Promise<void> {
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(5);
+  }
+}
+
+try {
+  const api = start(["dev-apiserver", "--kubeconfig-out", kubeconfig]);
+  const url = await new Promise<string>((resolve) =>
+    api.stdout!.once("data", (c: Buffer) => resolve(c.toString().split("\n")[0]!)),
+  );
+  while (!readFileSync(kubeconfig, { flag: "a+" }).length) await sleep(10);
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${await response.text()}`);
+  };
+  for (const crd of customResourceDefinitions())
+    await post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  await post("/api/v1/namespaces", { metadata: { name: "herald-system" } });
+  await post("/api/v1/namespaces", { metadata: { name: "bench" } });
+  await post("/apis/herald.dev/v1alpha1/addresspools", {
+    apiVersion: "herald.dev/v1alpha1",
+    kind: "AddressPool",
+    metadata: { name: "bench" },
+    spec: { addresses: ["10.128.0.0/17"] },
+  });
+  const controllerArgs = (healthPort: number) => [
+    "controller",
+    "--kubeconfig",
+    kubeconfig,
+    "--namespace",
+    "herald-system",
+    "--identity",
+    `bench-${healthPort}`,
+    "--metrics-address",
+    "0",
+    "--health-address",
+    `127.0.0.1:${healthPort}`,
+    "--log-level",
+    "warn",
+  ];
+  let controller = start(controllerArgs(17581));
+  await untilReady(17581);
+
+  const config = new PooledKubeConfig();
+  config.loadFromString(readFileSync(kubeconfig, "utf8"));
+  const core = config.makeApiClient(CoreV1Api);
+  const served = new Set<string>();
+  let lastServed = 0;
+  const informer = new Informer<V1Service>({
+    config,
+    path: "/api/v1/namespaces/bench/services",
+    list: (o) => core.listNamespacedService({ namespace: "bench", ...o }),
+  });
+  const note = (service: V1Service) => {
+    if (service.status?.loadBalancer?.ingress?.length && !served.has(service.metadata!.name!)) {
+      served.add(service.metadata!.name!);
+      lastServed = performance.now();
+    }
+  };
+  informer.on("add", note);
+  informer.on("update", note);
+  informer.start();
+  await informer.synced;
+  await fetch(`${url}/devkube/stats`);
+  const statsBefore = (await (await fetch(`${url}/devkube/stats`)).json()) as {
+    byVerb: Record<string, number>;
+  };
+
+  // 1. The burst.
+  const burstStart = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < count) {
+        const i = next++;
+        await core.createNamespacedService({
+          namespace: "bench",
+          body: {
+            metadata: { name: `svc-${i}` },
+            spec: { type: "LoadBalancer", ports: [{ port: 80 }], selector: { app: `a${i}` } },
+          },
+        });
+      }
+    }),
+  );
+  const createdAfter = performance.now() - burstStart;
+  while (served.size < count) {
+    if (performance.now() - burstStart > 120_000)
+      throw new Error(`only ${served.size} of ${count} served after 120 s`);
+    await sleep(20);
+  }
+  const allServedAfter = lastServed - burstStart;
+  await sleep(1500); // let events and pool status drain
+  const statsAfter = (await (await fetch(`${url}/devkube/stats`)).json()) as {
+    byVerb: Record<string, number>;
+  };
+  const delta = (key: string) => (statsAfter.byVerb[key] ?? 0) - (statsBefore.byVerb[key] ?? 0);
+  const controllerRss = rssMiB(controller.pid!);
+
+  // 2. Restart with everything held.
+  await stop(controller);
+  await fetch(`${url}/devkube/faults`, { method: "POST", body: "{}" });
+  const before = (await (await fetch(`${url}/devkube/stats`)).json()) as {
+    byVerb: Record<string, number>;
+  };
+  const restartStart = performance.now();
+  controller = start(controllerArgs(17582));
+  await untilReady(17582);
+  const readyAfter = performance.now() - restartStart;
+  await sleep(3000);
+  const after = (await (await fetch(`${url}/devkube/stats`)).json()) as {
+    byVerb: Record<string, number>;
+  };
+  const restartWrites = Object.fromEntries(
+    Object.entries(after.byVerb)
+      .filter(([key]) => !key.startsWith("GET") && !key.includes("leases"))
+      .map(([key, value]) => [key, value - (before.byVerb[key] ?? 0)])
+      .filter(([, value]) => (value as number) > 0),
+  );
+  informer.stop();
+  await config.close();
+
+  process.stdout.write(
+    JSON.stringify({
+      services: count,
+      burst: {
+        createdMillis: Math.round(createdAfter),
+        allServedMillis: Math.round(allServedAfter),
+        serviceStatusWritesPerService: delta("PATCH services/status") / count,
+        eventWritesPerService: (delta("POST events") + delta("PATCH events")) / count,
+        poolStatusWrites: delta("PATCH addresspools/status"),
+        controllerPeakRssMiB: Math.round(controllerRss),
+      },
+      restart: {
+        readyMillis: Math.round(readyAfter),
+        writesOtherThanLease: restartWrites,
+      },
+    }) + "\n",
+  );
+} finally {
+  // The controllers first, so that they can release their Lease while the server runs.
+  for (const child of children.reverse()) await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,498 @@
+// The allocation controller: the allocator of DESIGN §4 driven by the cluster.
+//
+// Every replica watches Services, Namespaces and AddressPools; only the leader (Lease
+// `herald-controller`) writes. On becoming leader it lists the Services afresh — its
+// cache may lag the previous leader's last writes, and restoring from a stale cache could
+// hand one address to two services — restores every held address, and only then assigns,
+// one Service at a time through the work queue. Pool changes rebuild the allocator from
+// what it holds, so nothing moves that need not.
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubernetesObject,
+  type V1Namespace,
+  type V1Service,
+} from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../api/addresspool.ts";
+import type { Labels } from "../api/selector.ts";
+import { formatAddress, parseAddress } from "../ipam/address.ts";
+import { Allocator, type Assignment } from "../ipam/allocator.ts";
+import { PoolSet } from "../ipam/pool-set.ts";
+import { poolStatus } from "../ipam/pool-status.ts";
+import { readService } from "../ipam/request.ts";
+import { makeApiClient } from "../kube/client.ts";
+import { realClock, type Clock } from "../kube/clock.ts";
+import { CoreV1EventSink } from "../kube/event-sink.ts";
+import { EventRecorder } from "../kube/events.ts";
+import { Informer } from "../kube/informer.ts";
+import type { PooledKubeConfig } from "../kube/kubeconfig.ts";
+import { LeaderElector } from "../kube/leader.ts";
+import { KubeLeaseStore } from "../kube/lease-store.ts";
+import { mergePatch } from "../kube/patch.ts";
+import { TokenBucket } from "../kube/ratelimit.ts";
+import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
+import type { Logger } from "../log.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+import { PoolCatalog } from "./pools.ts";
+import { statusChange } from "./service-status.ts";
+
+export interface ControllerOptions {
+  config: PooledKubeConfig;
+  /** Namespace of the Lease (the controller's own). */
+  namespace: string;
+  /** This replica's name in the Lease (the pod name). */
+  identity: string;
+  /** Serve only loadBalancerClass herald.dev/herald, not services without a class. */
+  classOnly?: boolean;
+  log: Logger;
+  metrics?: ControllerMetrics;
+  /** Services processed at once (default 8). */
+  workers?: number;
+  /** Client-side limit on API requests (default 500/s, burst 1000). */
+  qps?: number;
+  burst?: number;
+  lease?: { durationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** How long pool status writes wait to batch changes (default 500 ms). */
+  poolStatusDelayMs?: number;
+  clock?: Clock;
+}
+
+interface AddressPoolObject extends KubernetesObject {
+  spec?: unknown;
+  status?: Record<string, unknown>;
+}
+
+export class AllocationController {
+  private readonly options: ControllerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly services: Informer<V1Service>;
+  private readonly namespaces: Informer<V1Namespace>;
+  private readonly poolObjects: Informer<AddressPoolObject>;
+  private readonly catalog = new PoolCatalog();
+  private readonly events: EventRecorder;
+  private readonly elector: LeaderElector;
+  /** Set while leading: the allocator, the queue, the services waiting for an address. */
+  private leading:
+    | { allocator: Allocator; pools: PoolSet; queue: WorkQueue<string>; waiting: Set<string> }
+    | undefined;
+  private leaderReady = false;
+  /**
+   * Services whose held addresses a restore gave up (pool shrunk or gone, on start or on a
+   * pool change): what they held and why, for the events of their next sync.
+   */
+  private readonly moved = new Map<string, { before: Assignment[]; givenUp: readonly string[] }>();
+  private poolStatusTimer: ReturnType<Clock["setTimeout"]> | undefined;
+  private rebuildScheduled = false;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+    this.clock = options.clock ?? realClock;
+    this.log = options.log;
+    const limiter = new TokenBucket(options.qps ?? 500, options.burst ?? 1000, this.clock);
+    this.core = makeApiClient(options.config, CoreV1Api, {
+      limiter,
+      userAgent: "herald-controller",
+    });
+    this.custom = makeApiClient(options.config, CustomObjectsApi, {
+      limiter,
+      userAgent: "herald-controller",
+    });
+    const coordination = makeApiClient(options.config, CoordinationV1Api, {
+      userAgent: "herald-controller",
+    });
+
+    this.services = new Informer<V1Service>({
+      config: options.config,
+      path: "/api/v1/services",
+      list: (o) => this.core.listServiceForAllNamespaces(o),
+      log: this.log,
+    });
+    this.namespaces = new Informer<V1Namespace>({
+      config: options.config,
+      path: "/api/v1/namespaces",
+      list: (o) => this.core.listNamespace(o),
+      log: this.log,
+    });
+    this.poolObjects = new Informer<AddressPoolObject>({
+      config: options.config,
+      path: `/apis/${GROUP}/${VERSION}/addresspools`,
+      list: (o) =>
+        this.custom.listClusterCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: "addresspools",
+          ...o,
+        }) as Promise<{
+          items: AddressPoolObject[];
+          metadata?: { resourceVersion?: string; _continue?: string };
+        }>,
+      log: this.log,
+    });
+    this.events = new EventRecorder({
+      sink: new CoreV1EventSink(this.core),
+      clock: this.clock,
+      component: "controller",
+      instance: options.identity,
+      log: this.log,
+    });
+    this.elector = new LeaderElector({
+      identity: options.identity,
+      store: new KubeLeaseStore(coordination, options.namespace, "herald-controller"),
+      clock: this.clock,
+      leaseDurationMs: options.lease?.durationMs,
+      renewDeadlineMs: options.lease?.renewDeadlineMs,
+      retryPeriodMs: options.lease?.retryPeriodMs,
+      onStartedLeading: (signal) => void this.lead(signal),
+      onStoppedLeading: () => this.stopLeading(),
+      onNewLeader: (identity) => this.log.info({ leader: identity }, "leader observed"),
+      log: this.log,
+    });
+    this.wireInformers();
+  }
+
+  /** Runs until `signal` aborts; then releases the lease and stops. */
+  async run(signal: AbortSignal): Promise<void> {
+    for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.start();
+    const elected = this.elector.run(signal);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await elected;
+    this.stopLeading();
+    for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.stop();
+    await this.events.flush();
+  }
+
+  isLeader(): boolean {
+    return this.elector.isLeader();
+  }
+
+  /** Caches synced, and if leading, every held address restored. */
+  isReady(): boolean {
+    const synced =
+      this.services.isSynced() && this.namespaces.isSynced() && this.poolObjects.isSynced();
+    return synced && (!this.elector.isLeader() || this.leaderReady);
+  }
+
+  // ---- leading ----
+
+  private async lead(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.services.synced, this.namespaces.synced, this.poolObjects.synced]);
+    if (signal.aborted) return;
+    const started = this.clock.now();
+    // A fresh list, not the cache: the previous leader's last writes must be restored.
+    let fresh: V1Service[];
+    try {
+      fresh = await this.listServices();
+    } catch (error) {
+      this.log.error(
+        { err: String(error) },
+        "could not list services on becoming leader; giving up leadership",
+      );
+      void this.elector.stop();
+      return;
+    }
+    if (signal.aborted) return;
+    const queue = new WorkQueue<string>({
+      clock: this.clock,
+      metrics: this.options.metrics?.queue(),
+    });
+    const view = this.catalog.update(this.poolObjects.list());
+    const pools = new PoolSet(view.pools);
+    const allocator = new Allocator(pools, (namespace) => this.namespaceLabels(namespace));
+    this.moved.clear();
+    for (const service of fresh) {
+      const request = readService(service, { classOnly: this.options.classOnly });
+      if (request.ignored !== undefined || request.held.length === 0) continue;
+      const outcome = allocator.restore(request);
+      if (outcome.givenUp.length > 0) {
+        const before = request.held.map((address) => ({
+          family: address.family,
+          address: formatAddress(address),
+          pool: "",
+        }));
+        this.moved.set(request.key, { before, givenUp: outcome.givenUp });
+      }
+    }
+    this.leading = { allocator, pools, queue, waiting: new Set() };
+    this.leaderReady = true;
+    this.options.metrics?.leader.set(1);
+    this.log.info(
+      { services: fresh.length, pools: view.pools.length, ms: this.clock.now() - started },
+      "leading: held addresses restored",
+    );
+    // Events that arrived while the list was in flight were not queued; the cache has them.
+    for (const service of [...fresh, ...this.services.list()]) queue.add(keyOf(service));
+    this.schedulePoolStatus();
+    signal.addEventListener("abort", () => queue.shutDown(), { once: true });
+    await runWorkers(queue, this.options.workers ?? 8, (key) => this.sync(key), { log: this.log });
+  }
+
+  private stopLeading(): void {
+    if (!this.leading) return;
+    this.leading.queue.shutDown();
+    this.leading = undefined;
+    this.leaderReady = false;
+    this.options.metrics?.leader.set(0);
+    if (this.poolStatusTimer) this.clock.clearTimeout(this.poolStatusTimer);
+    this.poolStatusTimer = undefined;
+  }
+
+  private async listServices(): Promise<V1Service[]> {
+    const items: V1Service[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.core.listServiceForAllNamespaces({ limit: 500, _continue: token });
+      items.push(...page.items);
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return items;
+  }
+
+  // ---- one service ----
+
+  private async sync(key: string): Promise<void> {
+    const leading = this.leading;
+    if (!leading) return;
+    const [namespace, name] = splitKey(key);
+    const service = this.services.get(name, namespace);
+    const moved = this.moved.get(key);
+    this.moved.delete(key);
+    const before = moved?.before ?? leading.allocator.holdings(key);
+    if (!service) {
+      leading.waiting.delete(key);
+      if (leading.allocator.release(key).length > 0) this.addressesFreed();
+      return;
+    }
+    const request = readService(service, { classOnly: this.options.classOnly });
+    const assigned = leading.allocator.assign(request);
+    const outcome = moved
+      ? { ...assigned, givenUp: [...moved.givenUp, ...assigned.givenUp] }
+      : assigned;
+    if (outcome.failure || outcome.assignments.length < request.families.length) {
+      if (request.ignored === undefined) leading.waiting.add(key);
+    } else {
+      leading.waiting.delete(key);
+    }
+    if (request.ignored !== undefined) leading.waiting.delete(key);
+    this.options.metrics?.waiting.set(leading.waiting.size);
+    const change = statusChange(service, request, outcome, before, rfc3339(this.clock.now()));
+    if (change.patch) {
+      try {
+        await this.core.patchNamespacedServiceStatus(
+          { name, namespace, body: change.patch },
+          mergePatch,
+        );
+      } catch (error) {
+        // A service deleted meanwhile is released when its deletion arrives.
+        if ((error as { code?: number }).code === 404) return;
+        throw error;
+      }
+    }
+    const reference = {
+      apiVersion: "v1",
+      kind: "Service",
+      namespace,
+      name,
+      uid: service.metadata?.uid,
+    };
+    for (const event of change.events)
+      this.events.event(reference, event.type, event.reason, event.message);
+    for (const assignment of outcome.assignments) {
+      if (!before.some((a) => a.address === assignment.address))
+        this.options.metrics?.allocations.inc({ pool: assignment.pool });
+    }
+    if (outcome.failure && change.patch)
+      this.options.metrics?.failures.inc({ reason: outcome.failure.reason });
+    const kept = new Set(outcome.assignments.map((a) => a.address));
+    if (before.some((a: Assignment) => !kept.has(a.address))) this.addressesFreed();
+    if (change.patch) this.schedulePoolStatus();
+  }
+
+  /** An address came free: every waiting service gets another try. */
+  private addressesFreed(): void {
+    if (!this.leading) return;
+    for (const key of this.leading.waiting) this.leading.queue.add(key);
+    this.schedulePoolStatus();
+  }
+
+  // ---- pools ----
+
+  /** Pools changed: a new allocator restores what the old one held, then all is re-assigned. */
+  private rebuild(): void {
+    const leading = this.leading;
+    if (!leading) return;
+    const view = this.catalog.update(this.poolObjects.list());
+    const pools = new PoolSet(view.pools);
+    const allocator = new Allocator(pools, (namespace) => this.namespaceLabels(namespace));
+    for (const service of this.services.list()) {
+      const request = readService(service, { classOnly: this.options.classOnly });
+      if (request.ignored !== undefined) continue;
+      const key = keyOf(service);
+      // What the old allocator holds is newer than the cache (writes may be in flight).
+      const held = leading.allocator.holdings(key);
+      const outcome = allocator.restore(
+        held.length > 0 ? { ...request, held: held.map((a) => parseAddress(a.address)!) } : request,
+      );
+      if (outcome.givenUp.length > 0)
+        this.moved.set(key, { before: held, givenUp: outcome.givenUp });
+    }
+    Object.assign(leading, { allocator, pools });
+    for (const service of this.services.list()) leading.queue.add(keyOf(service));
+    this.schedulePoolStatus();
+  }
+
+  private schedulePoolStatus(): void {
+    if (!this.leading || this.poolStatusTimer) return;
+    this.poolStatusTimer = this.clock.setTimeout(() => {
+      this.poolStatusTimer = undefined;
+      void this.writePoolStatus();
+    }, this.options.poolStatusDelayMs ?? 500);
+  }
+
+  private async writePoolStatus(): Promise<void> {
+    const leading = this.leading;
+    if (!leading) return;
+    for (const pool of leading.pools.pools) {
+      const status = poolStatus(pool, leading.pools, leading.allocator.allocated(pool.name));
+      const object = this.poolObjects.get(pool.name);
+      if (!object) continue;
+      const desired = { ...status, observedGeneration: object.metadata?.generation };
+      for (const family of ["ipv4", "ipv6"] as const) {
+        const label = family === "ipv4" ? "IPv4" : "IPv6";
+        for (const state of ["capacity", "allocated", "available"] as const) {
+          this.options.metrics?.poolAddresses.set(
+            { pool: pool.name, family: label, state },
+            Number(status[state][family]),
+          );
+        }
+      }
+      if (samePoolStatus(object.status, desired)) continue;
+      const conditions = desired.conditions.map((condition) => {
+        const previous = (
+          object.status?.conditions as
+            { type: string; status: string; lastTransitionTime?: string }[] | undefined
+        )?.find((c) => c.type === condition.type);
+        return {
+          ...condition,
+          observedGeneration: object.metadata?.generation,
+          lastTransitionTime:
+            previous && previous.status === condition.status && previous.lastTransitionTime
+              ? previous.lastTransitionTime
+              : rfc3339(this.clock.now()),
+        };
+      });
+      try {
+        await this.custom.patchClusterCustomObjectStatus(
+          {
+            group: GROUP,
+            version: VERSION,
+            plural: "addresspools",
+            name: pool.name,
+            body: { status: { ...desired, conditions } },
+          },
+          mergePatch,
+        );
+      } catch (error) {
+        this.log.warn(
+          { pool: pool.name, err: String(error) },
+          "could not write pool status; retrying",
+        );
+        this.schedulePoolStatus();
+      }
+    }
+  }
+
+  // ---- informers ----
+
+  private wireInformers(): void {
+    const enqueue = (service: V1Service) => this.leading?.queue.add(keyOf(service));
+    this.services.on("add", enqueue);
+    this.services.on("update", enqueue);
+    this.services.on("delete", enqueue);
+    const poolsChanged = () => {
+      if (this.rebuildScheduled) return;
+      this.rebuildScheduled = true;
+      queueMicrotask(() => {
+        this.rebuildScheduled = false;
+        this.rebuild();
+      });
+    };
+    this.poolObjects.on("add", poolsChanged);
+    this.poolObjects.on("update", (pool, old) => {
+      // Status writes (ours) do not change what the allocator needs.
+      if (
+        JSON.stringify(pool.spec) !== JSON.stringify(old?.spec) ||
+        pool.metadata?.creationTimestamp !== old?.metadata?.creationTimestamp
+      ) {
+        poolsChanged();
+      }
+    });
+    this.poolObjects.on("delete", poolsChanged);
+    // Namespace labels decide namespaceSelector scopes; a change re-assigns its services.
+    const namespaceChanged = (namespace: V1Namespace, old: V1Namespace | undefined) => {
+      if (JSON.stringify(namespace.metadata?.labels) === JSON.stringify(old?.metadata?.labels))
+        return;
+      for (const service of this.services.list()) {
+        if (service.metadata?.namespace === namespace.metadata?.name)
+          this.leading?.queue.add(keyOf(service));
+      }
+    };
+    this.namespaces.on("add", (namespace) => namespaceChanged(namespace, undefined));
+    this.namespaces.on("update", namespaceChanged);
+  }
+
+  private namespaceLabels(namespace: string): Labels {
+    return {
+      ...this.namespaces.get(namespace)?.metadata?.labels,
+      "kubernetes.io/metadata.name": namespace,
+    };
+  }
+}
+
+function keyOf(object: KubernetesObject): string {
+  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf("/");
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Whether a pool's written status already says what `desired` says (ignoring times). */
+function samePoolStatus(
+  current: Record<string, unknown> | undefined,
+  desired: ReturnType<typeof poolStatus> & { observedGeneration?: number },
+): boolean {
+  if (!current) return false;
+  const strip = (conditions: unknown) =>
+    (
+      (conditions as
+        { type: string; status: string; reason: string; message: string }[] | undefined) ?? []
+    ).map(({ type, status, reason, message }) => ({ type, status, reason, message }));
+  return (
+    JSON.stringify([
+      current.capacity,
+      current.allocated,
+      current.available,
+      current.observedGeneration,
+      strip(current.conditions),
+    ]) ===
+    JSON.stringify([
+      desired.capacity,
+      desired.allocated,
+      desired.available,
+      desired.observedGeneration,
+      strip(desired.conditions),
+    ])
+  );
+}

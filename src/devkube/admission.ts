@@ -1,0 +1,111 @@
+// What each kind gets on a write before it is stored, as the API server's registry
+// strategies and admission give it: Service addresses, Namespace phase and name label,
+// Pod phase, CRD checks, and custom resources pruned, defaulted and validated.
+import { isDeepStrictEqual } from "node:util";
+import { checkCrd } from "./crds.ts";
+import type { ServiceAddresses } from "./defaults.ts";
+import type { ResourceType } from "./resources.ts";
+import { pruneAndDefault, validateObject } from "./schema.ts";
+import { failure, invalid } from "./status.ts";
+import type { KubeObject } from "./store.ts";
+
+export interface Admission {
+  services: ServiceAddresses;
+  /** The type CRD validation errors name. */
+  crdType: ResourceType;
+  /** The request's fieldValidation: Strict refuses fields a schema does not declare. */
+  fieldValidation: string;
+}
+
+/** Defaults and validates `object` in place (`old` on update); throws a StatusError if invalid. */
+export function admit(
+  type: ResourceType,
+  object: KubeObject,
+  old: KubeObject | undefined,
+  admission: Admission,
+): void {
+  if (type.kind === "Service" && type.group === "") {
+    const problem = admission.services.default(object, old);
+    if (problem)
+      throw invalid(type, object.metadata.name, [
+        { reason: "FieldValueInvalid", field: "spec.clusterIP", message: problem },
+      ]);
+  } else if (type.kind === "Namespace" && type.group === "") {
+    object.status = { phase: object.metadata.deletionTimestamp ? "Terminating" : "Active" };
+    object.metadata.labels = {
+      ...object.metadata.labels,
+      "kubernetes.io/metadata.name": object.metadata.name,
+    };
+  } else if (type.kind === "Pod" && type.group === "" && !old) {
+    object.status ??= { phase: "Pending" };
+  } else if (type.kind === "Secret" && type.group === "") {
+    object.type ??= "Opaque";
+    // stringData is write-only: the API server folds it into data.
+    const stringData = object.stringData as Record<string, string> | undefined;
+    if (stringData) {
+      const data = { ...((object.data as Record<string, string> | undefined) ?? {}) };
+      for (const [key, value] of Object.entries(stringData))
+        data[key] = Buffer.from(value).toString("base64");
+      object.data = data;
+      delete object.stringData;
+    }
+  } else if (type.kind === "CustomResourceDefinition") {
+    checkCrd(object, admission.crdType);
+  } else if (type.schema) {
+    admitCustom(type, object, old, admission.fieldValidation);
+  }
+}
+
+/** Prunes, defaults and validates a custom resource against its version's schema. */
+function admitCustom(
+  type: ResourceType,
+  object: KubeObject,
+  old: KubeObject | undefined,
+  fieldValidation: string,
+): void {
+  const pruned = pruneAndDefault(type.schema!, object) as KubeObject;
+  const unknown = droppedFields(object, pruned);
+  if (unknown.length > 0 && fieldValidation === "Strict") {
+    throw failure(
+      400,
+      `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`,
+    );
+  }
+  // Validation ratcheting (Kubernetes 1.30+): on update, a field that did not change may
+  // stay invalid, so that an object stored before a rule existed can still be written —
+  // its status above all.
+  const causes = validateObject(type.schema!, pruned, old).filter(
+    (cause) => !old || !isDeepStrictEqual(valueAt(pruned, cause.field), valueAt(old, cause.field)),
+  );
+  if (causes.length > 0) throw invalid(type, object.metadata.name, causes);
+  for (const key of Object.keys(object)) delete object[key];
+  Object.assign(object, pruned);
+}
+
+/** Paths of fields in `before` that pruning removed (unknown to the schema). */
+function droppedFields(before: unknown, after: unknown, path = ""): string[] {
+  if (typeof before !== "object" || before === null || typeof after !== "object" || after === null)
+    return [];
+  if (Array.isArray(before)) {
+    return Array.isArray(after)
+      ? before.flatMap((item, i) => droppedFields(item, after[i], `${path}[${i}]`))
+      : [];
+  }
+  const result: string[] = [];
+  for (const [key, value] of Object.entries(before)) {
+    const child = path ? `${path}.${key}` : key;
+    if (!(key in after)) result.push(child);
+    else result.push(...droppedFields(value, (after as Record<string, unknown>)[key], child));
+  }
+  return result;
+}
+
+/** The value at a field path such as "spec.addresses[1]"; the whole object for "". */
+function valueAt(object: unknown, path: string): unknown {
+  let current = object;
+  for (const step of path.match(/[^.[\]]+/g) ?? []) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<string, unknown>)[step];
+  }
+  return current;
+}

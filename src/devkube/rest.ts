@@ -1,0 +1,123 @@
+// The REST verbs on a routed resource: which of list, watch, get, create, update, patch
+// and delete a request is, and the answer each gives.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBody } from "./body.ts";
+import { sendJson } from "./http.ts";
+import { serveList } from "./list.ts";
+import type { Objects, Preconditions } from "./objects.ts";
+import {
+  jsonPatch,
+  JSON_PATCH,
+  MERGE_PATCH,
+  mergePatch,
+  PatchError,
+  strategicMergePatch,
+  STRATEGIC_MERGE_PATCH,
+} from "./patch.ts";
+import { apiVersionOf, resourceKey, type ResourceType } from "./resources.ts";
+import type { Route } from "./routing.ts";
+import { requestedSelectors } from "./selectors.ts";
+import { failure, notFound } from "./status.ts";
+import type { KubeObject, Store } from "./store.ts";
+import { table, wantsTable } from "./table.ts";
+import type { Watches } from "./watch.ts";
+
+export interface Backends {
+  store: Store;
+  objects: Objects;
+  watches: Watches;
+}
+
+/** Answers one request on a resource; throws StatusErrors for the client's mistakes. */
+export async function serveResource(
+  request: IncomingMessage,
+  response: ServerResponse,
+  route: Route,
+  url: URL,
+  { store, objects, watches }: Backends,
+): Promise<void> {
+  const { type, namespace, name, subresource } = route;
+  if (subresource !== undefined && (subresource !== "status" || !type.statusSubresource)) {
+    throw failure(404, `the server could not find the requested resource`);
+  }
+  const method = request.method ?? "GET";
+  if (name === undefined) {
+    if (method === "GET") {
+      const watch = url.searchParams.get("watch");
+      if (watch === "true" || watch === "1") return watches.serve(request, response, route, url);
+      return serveList(store, request, response, route, url);
+    }
+    if (method === "POST")
+      return sendJson(response, 201, objects.create(type, namespace, await readBody(request), url));
+    if (method === "DELETE") {
+      const selectors = requestedSelectors(url, type.selectableFields);
+      return sendJson(response, 200, {
+        kind: type.listKind,
+        apiVersion: apiVersionOf(type),
+        metadata: {},
+        items: objects.deleteCollection(type, namespace, selectors),
+      });
+    }
+    throw failure(405, `method ${method} not allowed on a collection`);
+  }
+  const current = store.get(resourceKey(type), namespace, name);
+  if (method === "GET") {
+    if (!current) throw notFound(type, name);
+    return sendObject(request, response, type, current);
+  }
+  if (method === "PUT") {
+    const body = await readBody(request);
+    const updated = objects.update(type, namespace, name, body, subresource, url);
+    return sendObject(request, response, type, updated);
+  }
+  if (method === "PATCH") {
+    if (!current) throw notFound(type, name);
+    const patched = applyPatch(request.headers["content-type"], current, await readBody(request));
+    const updated = objects.update(type, namespace, name, patched, subresource, url);
+    return sendObject(request, response, type, updated);
+  }
+  if (method === "DELETE") {
+    const options = (await readBody(request, true)) as { preconditions?: Preconditions };
+    const result = objects.delete(type, namespace, name, options?.preconditions);
+    // Held by finalizers: the object is answered, marked for deletion.
+    if (store.get(resourceKey(type), namespace, name)) return sendJson(response, 202, result);
+    return sendJson(response, 200, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details: { name, group: type.group, kind: type.plural, uid: result.metadata.uid },
+    });
+  }
+  throw failure(405, `method ${method} not allowed`);
+}
+
+function sendObject(
+  request: IncomingMessage,
+  response: ServerResponse,
+  type: ResourceType,
+  object: KubeObject,
+): void {
+  if (wantsTable(request.headers.accept) && request.method === "GET") {
+    sendJson(response, 200, table(type, [object], object.metadata.resourceVersion ?? ""));
+  } else {
+    sendJson(response, 200, object);
+  }
+}
+
+function applyPatch(contentType: string | undefined, current: KubeObject, patch: unknown): unknown {
+  const type = (contentType ?? "").split(";")[0]!.trim();
+  try {
+    if (type === MERGE_PATCH) return mergePatch(current, patch);
+    if (type === STRATEGIC_MERGE_PATCH) return strategicMergePatch(current, patch);
+    if (type === JSON_PATCH) return jsonPatch(current, patch);
+  } catch (error) {
+    if (error instanceof PatchError)
+      throw failure(422, `the patch could not be applied: ${error.message}`);
+    throw error;
+  }
+  throw failure(
+    415,
+    `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${MERGE_PATCH}, ${STRATEGIC_MERGE_PATCH}`,
+  );
+}
