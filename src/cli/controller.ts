@@ -1,8 +1,6 @@
 // `herald controller`: the allocation controller as a process, with Prometheus metrics
 // and health endpoints, stopping cleanly (lease released) on SIGTERM.
 import { createServer, type Server } from "node:http";
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { AllocationController } from "../controller/controller.ts";
 import { ControllerMetrics } from "../controller/metrics.ts";
 import { loadKubeConfig } from "../kube/kubeconfig.ts";
@@ -19,13 +17,6 @@ export interface ControllerCommandOptions {
   qps: number;
   burst: number;
 }
-
-export const DEFAULTS = {
-  namespace: process.env.POD_NAMESPACE || "herald-system",
-  identity: process.env.POD_NAME || `${hostname()}-${randomBytes(3).toString("hex")}`,
-  metricsAddress: "0.0.0.0:7472",
-  healthAddress: "0.0.0.0:7473",
-};
 
 export async function runController(
   options: ControllerCommandOptions,

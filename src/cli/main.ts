@@ -1,11 +1,10 @@
 // The one `herald` binary. Each subcommand lives in its own module; this file wires them.
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
-import { readStdin } from "./input.ts";
-import { DEFAULTS as CONTROLLER_DEFAULTS, runController } from "./controller.ts";
-import { runDevApiserver } from "./dev-apiserver.ts";
-import { runPlan, type CommandIO } from "./plan.ts";
+import type { CommandIO } from "./plan.ts";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
@@ -13,7 +12,10 @@ const { version } = JSON.parse(
   version: string;
 };
 
-function io(logLevel: string): CommandIO {
+// Each command's module is loaded when the command runs: `herald plan` should not pay
+// for the Kubernetes client the controller needs.
+async function io(logLevel: string): Promise<CommandIO> {
+  const { readStdin } = await import("./input.ts");
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -21,6 +23,13 @@ function io(logLevel: string): CommandIO {
     log: createLogger(logLevel as "info"),
   };
 }
+
+const CONTROLLER_DEFAULTS = {
+  namespace: process.env.POD_NAMESPACE || "herald-system",
+  identity: process.env.POD_NAME || `${hostname()}-${randomBytes(3).toString("hex")}`,
+  metricsAddress: "0.0.0.0:7472",
+  healthAddress: "0.0.0.0:7473",
+};
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -60,9 +69,10 @@ export function buildProgram(): Command {
     .action(
       async (options: { filename: string[]; output: "json" | "table"; classOnly: boolean }) => {
         const globals = program.opts<{ logLevel: string }>();
+        const { runPlan } = await import("./plan.ts");
         process.exitCode = await runPlan(
           { files: options.filename, output: options.output, classOnly: options.classOnly },
-          io(globals.logLevel),
+          await io(globals.logLevel),
         );
       },
     );
@@ -103,8 +113,8 @@ export function buildProgram(): Command {
       CONTROLLER_DEFAULTS.healthAddress,
     )
     .option("--workers <n>", "services processed at once", parseCount, 8)
-    .option("--kube-api-qps <n>", "client-side limit on API requests per second", parseCount, 500)
-    .option("--kube-api-burst <n>", "burst above that limit", parseCount, 1000)
+    .option("--kube-api-qps <n>", "client-side limit on API requests per second", parseCount, 2000)
+    .option("--kube-api-burst <n>", "burst above that limit", parseCount, 4000)
     .action(
       async (options: {
         kubeconfig?: string;
@@ -119,6 +129,7 @@ export function buildProgram(): Command {
       }) => {
         const globals = program.opts<{ logLevel: string }>();
         const level = globals.logLevel === "warn" ? "info" : globals.logLevel;
+        const { runController } = await import("./controller.ts");
         process.exitCode = await runController(
           { ...options, qps: options.kubeApiQps, burst: options.kubeApiBurst },
           createLogger(level as "info", "herald-controller"),
@@ -136,6 +147,7 @@ export function buildProgram(): Command {
     .option("--port <port>", "port on 127.0.0.1 (0 picks a free one)", parsePort, 0)
     .option("--kubeconfig-out <file>", "write a kubeconfig for it to this file")
     .action(async (options: { port: number; kubeconfigOut?: string }) => {
+      const { runDevApiserver } = await import("./dev-apiserver.ts");
       process.exitCode = await runDevApiserver(
         { port: options.port, kubeconfigOut: options.kubeconfigOut },
         (text) => process.stdout.write(text),

@@ -49,9 +49,12 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** Services processed at once (default 8). */
   workers?: number;
-  /** Client-side limit on API requests (default 500/s, burst 1000). */
+  /** Client-side limit on API requests (default 2000/s, burst 4000). */
   qps?: number;
   burst?: number;
+  /** Separate limit for Events (default 50/s, burst 200). */
+  eventQps?: number;
+  eventBurst?: number;
   lease?: { durationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   /** How long pool status writes wait to batch changes (default 500 ms). */
   poolStatusDelayMs?: number;
@@ -92,7 +95,14 @@ export class AllocationController {
     this.options = options;
     this.clock = options.clock ?? realClock;
     this.log = options.log;
-    const limiter = new TokenBucket(options.qps ?? 500, options.burst ?? 1000, this.clock);
+    const limiter = new TokenBucket(options.qps ?? 2000, options.burst ?? 4000, this.clock);
+    // Events are best effort and must not hold up status writes: they get their own,
+    // lower limit, and a burst beyond it is dropped by the recorder (as client-go does).
+    const eventLimiter = new TokenBucket(
+      options.eventQps ?? 50,
+      options.eventBurst ?? 200,
+      this.clock,
+    );
     this.core = makeApiClient(options.config, CoreV1Api, {
       limiter,
       userAgent: "herald-controller",
@@ -133,7 +143,12 @@ export class AllocationController {
       log: this.log,
     });
     this.events = new EventRecorder({
-      sink: new CoreV1EventSink(this.core),
+      sink: new CoreV1EventSink(
+        makeApiClient(options.config, CoreV1Api, {
+          limiter: eventLimiter,
+          userAgent: "herald-controller",
+        }),
+      ),
       clock: this.clock,
       component: "controller",
       instance: options.identity,
@@ -182,22 +197,29 @@ export class AllocationController {
   // ---- leading ----
 
   private async lead(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.services.synced, this.namespaces.synced, this.poolObjects.synced]);
-    if (signal.aborted) return;
     const started = this.clock.now();
-    // A fresh list, not the cache: the previous leader's last writes must be restored.
-    let fresh: V1Service[];
-    try {
-      fresh = await this.listServices();
-    } catch (error) {
-      this.log.error(
-        { err: String(error) },
-        "could not list services on becoming leader; giving up leadership",
-      );
-      void this.elector.stop();
-      return;
+    // A fresh list, not the cache: the previous leader's last writes must be restored. It
+    // runs while the caches sync (pools and namespaces are needed to restore), and is
+    // retried for as long as this replica leads.
+    let fresh: V1Service[] | undefined;
+    for (let attempt = 0; fresh === undefined; attempt++) {
+      try {
+        [fresh] = await Promise.all([
+          this.listServices(),
+          this.services.synced,
+          this.namespaces.synced,
+          this.poolObjects.synced,
+        ]);
+      } catch (error) {
+        const retryInMs = Math.min(30_000, 500 * 2 ** attempt);
+        this.log.warn(
+          { err: String(error), retryInMs },
+          "could not list services on becoming leader",
+        );
+        if (!(await this.clock.sleep(retryInMs, signal))) return;
+      }
+      if (signal.aborted) return;
     }
-    if (signal.aborted) return;
     const queue = new WorkQueue<string>({
       clock: this.clock,
       metrics: this.options.metrics?.queue(),
@@ -223,7 +245,11 @@ export class AllocationController {
     this.leaderReady = true;
     this.options.metrics?.leader.set(1);
     this.log.info(
-      { services: fresh.length, pools: view.pools.length, ms: this.clock.now() - started },
+      {
+        services: fresh.length,
+        pools: view.pools.length,
+        ms: this.clock.now() - started,
+      },
       "leading: held addresses restored",
     );
     // Events that arrived while the list was in flight were not queued; the cache has them.

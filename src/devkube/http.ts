@@ -4,7 +4,11 @@ import type { ServerResponse } from "node:http";
 import type { StatusError } from "./status.ts";
 
 export function sendJson(response: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendRawJson(response, code, JSON.stringify(body));
+}
+
+/** Sends text that already is JSON. */
+export function sendRawJson(response: ServerResponse, code: number, text: string): void {
   response.writeHead(code, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),

@@ -1,12 +1,12 @@
 // Lists: objects in a stable key order, filtered by selectors, cut into pages whose
 // continue tokens remember where they stopped and at which version the list was taken.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendJson } from "./http.ts";
+import { sendJson, sendRawJson } from "./http.ts";
 import { apiVersionOf, resourceKey } from "./resources.ts";
 import type { Route } from "./routing.ts";
 import { requestedSelectors } from "./selectors.ts";
 import { failure, gone } from "./status.ts";
-import { objectKey, type KubeObject, type Store } from "./store.ts";
+import { objectJson, objectKey, type KubeObject, type Store } from "./store.ts";
 import { table, wantsTable } from "./table.ts";
 
 interface ContinueToken {
@@ -52,15 +52,16 @@ export function serveList(
   }
   if (wantsTable(request.headers.accept))
     return sendJson(response, 200, table(type, items, listRv));
-  sendJson(response, 200, {
+  const head = JSON.stringify({
     kind: type.listKind,
     apiVersion: apiVersionOf(type),
     metadata: {
       resourceVersion: listRv,
       ...(next ? { continue: next, remainingItemCount: remaining } : {}),
     },
-    items,
   });
+  // Items are joined from their cached JSON rather than serialised again for every list.
+  sendRawJson(response, 200, `${head.slice(0, -1)},"items":[${items.map(objectJson).join(",")}]}`);
 }
 
 function keyOf(object: KubeObject): string {

@@ -27,6 +27,17 @@ export interface Change {
 
 export type ChangeListener = (change: Change) => void;
 
+/**
+ * An object's JSON, computed once: stored objects are never changed in place (a write
+ * stores a new object), so every watch and list that sends one can share the text.
+ */
+const jsonCache = new WeakMap<KubeObject, string>();
+export function objectJson(object: KubeObject): string {
+  let text = jsonCache.get(object);
+  if (text === undefined) jsonCache.set(object, (text = JSON.stringify(object)));
+  return text;
+}
+
 export function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ""}/${name}`;
 }

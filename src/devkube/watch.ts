@@ -6,7 +6,7 @@ import { apiVersionOf, resourceKey } from "./resources.ts";
 import type { Route } from "./routing.ts";
 import { requestedSelectors } from "./selectors.ts";
 import { gone } from "./status.ts";
-import type { Change, KubeObject, Store } from "./store.ts";
+import { objectJson, type Change, type KubeObject, type Store } from "./store.ts";
 import { table, wantsTable } from "./table.ts";
 
 interface OpenWatch {
@@ -42,12 +42,23 @@ export class Watches {
 
     response.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     response.flushHeaders();
+    // Events of one event-loop turn leave in one write: a burst of changes would
+    // otherwise cost a system call per event per watcher.
+    let pending: string[] = [];
+    const flush = () => {
+      if (pending.length === 0) return;
+      response.write(pending.join(""));
+      pending = [];
+    };
     const write = (eventType: string, object: unknown) => {
-      const payload =
+      const json =
         asTable && eventType !== "ERROR" && eventType !== "BOOKMARK"
-          ? table(type, [object as KubeObject], "")
-          : object;
-      response.write(`${JSON.stringify({ type: eventType, object: payload })}\n`);
+          ? JSON.stringify(table(type, [object as KubeObject], ""))
+          : eventType === "ERROR" || eventType === "BOOKMARK"
+            ? JSON.stringify(object)
+            : objectJson(object as KubeObject);
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(`{"type":"${eventType}","object":${json}}\n`);
     };
     // A change is seen through this watch's selector: entering it is ADDED, leaving it DELETED.
     const deliver = (change: Change) => {
@@ -70,6 +81,7 @@ export class Watches {
           "ERROR",
           gone(`too old resource version: ${rvParam} (${store.resourceVersion})`).body,
         );
+        flush();
         response.end();
         return;
       }
@@ -96,6 +108,7 @@ export class Watches {
         unsubscribe();
         clearInterval(bookmarks);
         clearTimeout(timeout);
+        flush();
         response.end();
       },
     };
