@@ -80,7 +80,14 @@ export class AllocationController {
   private readonly elector: LeaderElector;
   /** Set while leading: the allocator, the queue, the services waiting for an address. */
   private leading:
-    | { allocator: Allocator; pools: PoolSet; queue: WorkQueue<string>; waiting: Set<string> }
+    | {
+        allocator: Allocator;
+        pools: PoolSet;
+        queue: WorkQueue<string>;
+        waiting: Set<string>;
+        /** Resolves when every worker has stopped (after the queue is shut down). */
+        workers: Promise<void>;
+      }
     | undefined;
   private leaderReady = false;
   /**
@@ -89,6 +96,10 @@ export class AllocationController {
    */
   private readonly moved = new Map<string, { before: Assignment[]; givenUp: readonly string[] }>();
   private poolStatusTimer: ReturnType<Clock["setTimeout"]> | undefined;
+  /** Resolves once the previous term's writes have finished (see stopLeading). */
+  private draining: Promise<void> = Promise.resolve();
+  /** The pool status write in flight, if any (awaited before handing over the lease). */
+  private poolStatusWrite: Promise<void> = Promise.resolve();
   private rebuildScheduled = false;
 
   constructor(options: ControllerOptions) {
@@ -162,7 +173,7 @@ export class AllocationController {
       renewDeadlineMs: options.lease?.renewDeadlineMs,
       retryPeriodMs: options.lease?.retryPeriodMs,
       onStartedLeading: (signal) => void this.lead(signal),
-      onStoppedLeading: () => this.stopLeading(),
+      onStoppedLeading: () => void this.stopLeading(),
       onNewLeader: (identity) => this.log.info({ leader: identity }, "leader observed"),
       log: this.log,
     });
@@ -172,13 +183,18 @@ export class AllocationController {
   /** Runs until `signal` aborts; then releases the lease and stops. */
   async run(signal: AbortSignal): Promise<void> {
     for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.start();
-    const elected = this.elector.run(signal);
+    const electing = new AbortController();
+    const elected = this.elector.run(electing.signal);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    // A Lease cannot fence writes: the standby takes over the moment it is released and
+    // lists Services without writes still in flight, so it would hand their addresses out
+    // again. Stop taking work and finish what is in flight first, then release.
+    await this.stopLeading();
+    electing.abort();
     await elected;
-    this.stopLeading();
     for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.stop();
     await this.events.flush();
   }
@@ -197,19 +213,21 @@ export class AllocationController {
   // ---- leading ----
 
   private async lead(signal: AbortSignal): Promise<void> {
+    // Writes of a term this replica lost may still be in flight; the list below must see them.
+    await this.draining;
     const started = this.clock.now();
-    // A fresh list, not the cache: the previous leader's last writes must be restored. It
-    // runs while the caches sync (pools and namespaces are needed to restore), and is
-    // retried for as long as this replica leads.
+    // A fresh list, taken through the informer so that restoring and every later sync see
+    // one view that only moves forward: the previous leader's last writes are in it, and
+    // a service the list has cannot look deleted to a cache that lags it.
     let fresh: V1Service[] | undefined;
     for (let attempt = 0; fresh === undefined; attempt++) {
       try {
-        [fresh] = await Promise.all([
-          this.listServices(),
-          this.services.synced,
+        await Promise.all([
+          this.services.relist(),
           this.namespaces.synced,
           this.poolObjects.synced,
         ]);
+        fresh = this.services.list();
       } catch (error) {
         const retryInMs = Math.min(30_000, 500 * 2 ** attempt);
         this.log.warn(
@@ -241,7 +259,10 @@ export class AllocationController {
         this.moved.set(request.key, { before, givenUp: outcome.givenUp });
       }
     }
-    this.leading = { allocator, pools, queue, waiting: new Set() };
+    const workers = runWorkers(queue, this.options.workers ?? 8, (key) => this.sync(key), {
+      log: this.log,
+    });
+    this.leading = { allocator, pools, queue, waiting: new Set(), workers };
     this.leaderReady = true;
     this.options.metrics?.leader.set(1);
     this.log.info(
@@ -252,32 +273,30 @@ export class AllocationController {
       },
       "leading: held addresses restored",
     );
-    // Events that arrived while the list was in flight were not queued; the cache has them.
-    for (const service of [...fresh, ...this.services.list()]) queue.add(keyOf(service));
+    for (const service of fresh) queue.add(keyOf(service));
     this.schedulePoolStatus();
     signal.addEventListener("abort", () => queue.shutDown(), { once: true });
-    await runWorkers(queue, this.options.workers ?? 8, (key) => this.sync(key), { log: this.log });
+    await workers;
   }
 
-  private stopLeading(): void {
+  /** Stops assigning; resolves once the writes in flight have finished. */
+  private stopLeading(): Promise<void> {
+    if (!this.leading) return this.draining;
+    this.draining = this.drain();
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
     if (!this.leading) return;
-    this.leading.queue.shutDown();
+    const { queue, workers } = this.leading;
+    queue.shutDown();
     this.leading = undefined;
     this.leaderReady = false;
     this.options.metrics?.leader.set(0);
     if (this.poolStatusTimer) this.clock.clearTimeout(this.poolStatusTimer);
     this.poolStatusTimer = undefined;
-  }
-
-  private async listServices(): Promise<V1Service[]> {
-    const items: V1Service[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.core.listServiceForAllNamespaces({ limit: 500, _continue: token });
-      items.push(...page.items);
-      token = page.metadata?._continue || undefined;
-    } while (token);
-    return items;
+    await workers;
+    await this.poolStatusWrite;
   }
 
   // ---- one service ----
@@ -360,11 +379,14 @@ export class AllocationController {
       const request = readService(service, { classOnly: this.options.classOnly });
       if (request.ignored !== undefined) continue;
       const key = keyOf(service);
-      // What the old allocator holds is newer than the cache (writes may be in flight).
+      // Only what the old allocator holds: it is newer than the cache (writes in flight),
+      // and the cache may still show addresses of services it has already released.
       const held = leading.allocator.holdings(key);
-      const outcome = allocator.restore(
-        held.length > 0 ? { ...request, held: held.map((a) => parseAddress(a.address)!) } : request,
-      );
+      if (held.length === 0) continue;
+      const outcome = allocator.restore({
+        ...request,
+        held: held.map((a) => parseAddress(a.address)!),
+      });
       if (outcome.givenUp.length > 0)
         this.moved.set(key, { before: held, givenUp: outcome.givenUp });
     }
@@ -377,7 +399,7 @@ export class AllocationController {
     if (!this.leading || this.poolStatusTimer) return;
     this.poolStatusTimer = this.clock.setTimeout(() => {
       this.poolStatusTimer = undefined;
-      void this.writePoolStatus();
+      this.poolStatusWrite = this.writePoolStatus();
     }, this.options.poolStatusDelayMs ?? 500);
   }
 

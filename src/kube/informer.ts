@@ -71,6 +71,9 @@ export class Informer<T extends KubernetesObject> {
   private lastHeard = 0;
   private lastList = 0;
   private markSynced!: () => void;
+  /** Lists started so far; a relist() caller waits for one started after its call. */
+  private listsStarted = 0;
+  private relistWaiters: { after: number; resolve: () => void }[] = [];
   private hasSynced = false;
   /** Resolves once the first list has filled the cache. */
   readonly synced: Promise<void>;
@@ -99,6 +102,23 @@ export class Informer<T extends KubernetesObject> {
     return this.cache.get(`${namespace ?? ""}/${name}`);
   }
 
+  /**
+   * Lists afresh now and resolves once the cache holds that list: for a caller that needs
+   * a view no older than this moment (a new leader restoring state).
+   */
+  relist(): Promise<void> {
+    const done = new Promise<void>((resolve) =>
+      this.relistWaiters.push({ after: this.listsStarted, resolve }),
+    );
+    this.resourceVersion = "";
+    if (this.watchAbort) {
+      this.endedByUs = true;
+      this.watchAbort.abort();
+    }
+    this.wake?.();
+    return done;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -117,8 +137,14 @@ export class Informer<T extends KubernetesObject> {
   private async loop(): Promise<void> {
     while (this.running) {
       try {
-        if (this.resourceVersion === "" || this.clock.now() - this.lastList >= this.relistEvery()) {
-          await this.relist();
+        if (
+          this.resourceVersion === "" ||
+          this.relistWaiters.length > 0 ||
+          this.clock.now() - this.lastList >= this.relistEvery()
+        ) {
+          await this.listAll();
+          // A relist() that came during that list wants one that started after it.
+          if (this.relistWaiters.length > 0) continue;
         }
         const started = this.clock.now();
         this.endedByUs = false;
@@ -171,7 +197,8 @@ export class Informer<T extends KubernetesObject> {
   }
 
   /** Lists every page and makes the cache equal to it, reporting each difference. */
-  private async relist(): Promise<void> {
+  private async listAll(): Promise<void> {
+    const started = ++this.listsStarted;
     const items: T[] = [];
     let token: string | undefined;
     let version: string;
@@ -201,6 +228,9 @@ export class Informer<T extends KubernetesObject> {
       }
     }
     this.resourceVersion = version;
+    const satisfied = this.relistWaiters.filter((waiter) => waiter.after < started);
+    this.relistWaiters = this.relistWaiters.filter((waiter) => waiter.after >= started);
+    for (const waiter of satisfied) waiter.resolve();
     if (!this.hasSynced) {
       this.hasSynced = true;
       this.markSynced();
@@ -260,7 +290,9 @@ export class Informer<T extends KubernetesObject> {
         )
         .then((controller) => {
           this.watchAbort = controller;
-          if (!this.running) controller.abort();
+          // stop() or relist() may have come while the watch was still connecting.
+          if (this.relistWaiters.length > 0) this.endedByUs = true;
+          if (!this.running || this.relistWaiters.length > 0) controller.abort();
         })
         .catch((error: unknown) =>
           finish(error instanceof Error ? error : new Error(String(error))),

@@ -171,3 +171,19 @@ describe("Informer", () => {
     informer.stop();
   });
 });
+
+describe("Informer.relist", () => {
+  it("resolves with a list taken after the call, whatever the watch was doing", async () => {
+    const { informer } = serviceInformer();
+    informer.start();
+    // Called at once, while the first list or the first watch is still connecting.
+    await informer.relist();
+    const listsAfterFirst = informer.counters.lists;
+    assert.ok(listsAfterFirst >= 1);
+    await core.createNamespacedService({ namespace: "inf", body: svc("relisted") });
+    await informer.relist();
+    assert.ok(informer.counters.lists > listsAfterFirst);
+    assert.ok(informer.get("relisted", "inf"), "the relist saw the new service");
+    informer.stop();
+  });
+});
