@@ -59,3 +59,11 @@ if (only.length === 0 || only.includes("devkube")) {
     ...run("devkube.ts", ["10000", "1000", "10"]),
   });
 }
+
+if (only.length === 0 || only.includes("controller")) {
+  save("controller", {
+    target:
+      "10k created at once all served < 10 s, one status write each; restart with 10k held ready < 3 s, no writes",
+    ...run("controller.ts", ["10000", "32"]),
+  });
+}

@@ -52,6 +52,8 @@ export interface ControllerOptions {
   /** Client-side limit on API requests (default 2000/s, burst 4000). */
   qps?: number;
   burst?: number;
+  /** How long stopping waits for queued Events (default 2 s). */
+  eventFlushMs?: number;
   /** Separate limit for Events (default 50/s, burst 200). */
   eventQps?: number;
   eventBurst?: number;
@@ -196,7 +198,8 @@ export class AllocationController {
     electing.abort();
     await elected;
     for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.stop();
-    await this.events.flush();
+    // Events are best effort: give the queued ones a moment, not the pod's whole grace period.
+    await Promise.race([this.events.flush(), this.clock.sleep(this.options.eventFlushMs ?? 2000)]);
   }
 
   isLeader(): boolean {
