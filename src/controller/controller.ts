@@ -10,11 +10,13 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  PatchStrategy,
   type KubernetesObject,
   type V1Namespace,
   type V1Service,
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/addresspool.ts";
+import { ALLOCATED_CONDITION, ALLOCATED_FROM_ANNOTATION } from "../api/service.ts";
 import type { Labels } from "../api/selector.ts";
 import { formatAddress, parseAddress } from "../ipam/address.ts";
 import { Allocator, type Assignment } from "../ipam/allocator.ts";
@@ -30,6 +32,7 @@ import type { PooledKubeConfig } from "../kube/kubeconfig.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { KubeLeaseStore } from "../kube/lease-store.ts";
 import { mergePatch } from "../kube/patch.ts";
+import { RawClient } from "../kube/raw.ts";
 import { TokenBucket } from "../kube/ratelimit.ts";
 import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
 import type { Logger } from "../log.ts";
@@ -74,6 +77,8 @@ export class AllocationController {
   private readonly log: Logger;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
+  /** Plain JSON for the hot paths: the Service list and status patches. */
+  private readonly raw: RawClient;
   private readonly services: Informer<V1Service>;
   private readonly namespaces: Informer<V1Namespace>;
   private readonly poolObjects: Informer<AddressPoolObject>;
@@ -128,10 +133,11 @@ export class AllocationController {
       userAgent: "herald-controller",
     });
 
+    this.raw = new RawClient(options.config, limiter);
     this.services = new Informer<V1Service>({
       config: options.config,
       path: "/api/v1/services",
-      list: (o) => this.core.listServiceForAllNamespaces(o),
+      list: (o) => this.raw.list<V1Service>("/api/v1/services", o),
       log: this.log,
     });
     this.namespaces = new Informer<V1Namespace>({
@@ -332,9 +338,11 @@ export class AllocationController {
     const change = statusChange(service, request, outcome, before, rfc3339(this.clock.now()));
     if (change.patch) {
       try {
-        await this.core.patchNamespacedServiceStatus(
-          { name, namespace, body: change.patch },
-          mergePatch,
+        await this.raw.request(
+          "PATCH",
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}/status`,
+          change.patch,
+          PatchStrategy.MergePatch,
         );
       } catch (error) {
         // A service deleted meanwhile is released when its deletion arrives.
@@ -464,7 +472,9 @@ export class AllocationController {
   private wireInformers(): void {
     const enqueue = (service: V1Service) => this.leading?.queue.add(keyOf(service));
     this.services.on("add", enqueue);
-    this.services.on("update", enqueue);
+    this.services.on("update", (service, old) => {
+      if (!this.isOwnEcho(service, old)) enqueue(service);
+    });
     this.services.on("delete", enqueue);
     const poolsChanged = () => {
       if (this.rebuildScheduled) return;
@@ -496,6 +506,25 @@ export class AllocationController {
     };
     this.namespaces.on("add", (namespace) => namespaceChanged(namespace, undefined));
     this.namespaces.on("update", namespaceChanged);
+  }
+
+  /**
+   * Whether an update is only the echo of this controller's own status write: nothing the
+   * allocator reads changed, and the Service now shows what the allocator holds. Skipping
+   * it halves the work of a burst.
+   */
+  private isOwnEcho(service: V1Service, old: V1Service | undefined): boolean {
+    const leading = this.leading;
+    if (!leading || !old) return false;
+    const inputs = (s: V1Service) => {
+      const { [ALLOCATED_FROM_ANNOTATION]: _ours, ...annotations } = s.metadata?.annotations ?? {};
+      return JSON.stringify([s.spec, s.metadata?.labels, annotations]);
+    };
+    if (inputs(service) !== inputs(old)) return false;
+    const shown = (service.status?.loadBalancer?.ingress ?? []).map((entry) => entry.ip);
+    const held = leading.allocator.holdings(keyOf(service)).map((a) => a.address);
+    const conditionShown = service.status?.conditions?.some((c) => c.type === ALLOCATED_CONDITION);
+    return conditionShown === true && JSON.stringify(shown) === JSON.stringify(held);
   }
 
   private namespaceLabels(namespace: string): Labels {
