@@ -41,6 +41,10 @@ export async function serveResource(
     throw failure(404, `the server could not find the requested resource`);
   }
   const method = request.method ?? "GET";
+  if (method !== "GET" && url.searchParams.has("dryRun")) {
+    // Refused rather than ignored: a dry run that writes would be worse than none.
+    throw failure(400, "devkube does not support dry runs (dryRun); drop --dry-run=server");
+  }
   if (name === undefined) {
     if (method === "GET") {
       const watch = url.searchParams.get("watch");

@@ -185,6 +185,19 @@ describe("devkube: objects", () => {
     assert.equal(patched.metadata?.annotations?.["herald.dev/allocated-from"], "lan");
   });
 
+  it("refuses dry runs instead of writing", async () => {
+    const response = await fetch(`${kube.url}/api/v1/namespaces/default/configmaps?dryRun=All`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ metadata: { name: "dry" } }),
+    });
+    assert.equal(response.status, 400);
+    assert.equal(
+      await status(core.readNamespacedConfigMap({ name: "dry", namespace: "default" })),
+      404,
+    );
+  });
+
   it("makes no new version for a write that changes nothing", async () => {
     const before = await core.readNamespacedService({ name: "web", namespace: "default" });
     const after = await core.patchNamespacedService(
