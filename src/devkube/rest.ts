@@ -2,7 +2,7 @@
 // and delete a request is, and the answer each gives.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "./body.ts";
-import { sendJson } from "./http.ts";
+import { sendJson, sendRawJson } from "./http.ts";
 import { serveList } from "./list.ts";
 import type { Objects, Preconditions } from "./objects.ts";
 import {
@@ -18,7 +18,7 @@ import { apiVersionOf, resourceKey, type ResourceType } from "./resources.ts";
 import type { Route } from "./routing.ts";
 import { requestedSelectors } from "./selectors.ts";
 import { failure, notFound } from "./status.ts";
-import type { KubeObject, Store } from "./store.ts";
+import { objectJson, type KubeObject, type Store } from "./store.ts";
 import { table, wantsTable } from "./table.ts";
 import type { Watches } from "./watch.ts";
 
@@ -52,7 +52,11 @@ export async function serveResource(
       return serveList(store, request, response, route, url);
     }
     if (method === "POST")
-      return sendJson(response, 201, objects.create(type, namespace, await readBody(request), url));
+      return sendRawJson(
+        response,
+        201,
+        objectJson(objects.create(type, namespace, await readBody(request), url)),
+      );
     if (method === "DELETE") {
       const selectors = requestedSelectors(url, type.selectableFields);
       return sendJson(response, 200, {
@@ -105,7 +109,8 @@ function sendObject(
   if (wantsTable(request.headers.accept) && request.method === "GET") {
     sendJson(response, 200, table(type, [object], object.metadata.resourceVersion ?? ""));
   } else {
-    sendJson(response, 200, object);
+    // The stored object's cached JSON: the watch events of this write send the same text.
+    sendRawJson(response, 200, objectJson(object));
   }
 }
 
