@@ -6,6 +6,7 @@ import { ControllerMetrics } from "../controller/metrics.ts";
 import { loadKubeConfig } from "../kube/kubeconfig.ts";
 import type { Logger } from "../log.ts";
 
+/** The command's flags, as commander hands them over. */
 export interface ControllerCommandOptions {
   kubeconfig?: string;
   namespace: string;
@@ -14,8 +15,8 @@ export interface ControllerCommandOptions {
   metricsAddress: string;
   healthAddress: string;
   workers: number;
-  qps: number;
-  burst: number;
+  kubeApiQps: number;
+  kubeApiBurst: number;
 }
 
 export async function runController(
@@ -30,8 +31,8 @@ export async function runController(
     identity: options.identity,
     classOnly: options.classOnly,
     workers: options.workers,
-    qps: options.qps,
-    burst: options.burst,
+    qps: options.kubeApiQps,
+    burst: options.kubeApiBurst,
     log,
     metrics,
   });

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
+import type { ControllerCommandOptions } from "./controller.ts";
 import type { CommandIO } from "./plan.ts";
 
 const { version } = JSON.parse(
@@ -41,9 +42,11 @@ export function buildProgram(): Command {
     )
     .version(version)
     .addOption(
-      new Option("--log-level <level>", "log level on stderr")
-        .choices(["trace", "debug", "info", "warn", "error", "silent"])
-        .default("warn"),
+      // No default here: a one-shot command wants only warnings, a daemon its info lines.
+      new Option(
+        "--log-level <level>",
+        "log level on stderr (default: warn, or info for controller)",
+      ).choices(["trace", "debug", "info", "warn", "error", "silent"]),
     )
     .showHelpAfterError("(run with --help for usage)");
 
@@ -68,11 +71,11 @@ export function buildProgram(): Command {
     .option("--class-only", `serve only services with loadBalancerClass herald.dev/herald`, false)
     .action(
       async (options: { filename: string[]; output: "json" | "table"; classOnly: boolean }) => {
-        const globals = program.opts<{ logLevel: string }>();
+        const globals = program.opts<{ logLevel?: string }>();
         const { runPlan } = await import("./plan.ts");
         process.exitCode = await runPlan(
           { files: options.filename, output: options.output, classOnly: options.classOnly },
-          await io(globals.logLevel),
+          await io(globals.logLevel ?? "warn"),
         );
       },
     );
@@ -115,27 +118,14 @@ export function buildProgram(): Command {
     .option("--workers <n>", "services processed at once", parseCount, 8)
     .option("--kube-api-qps <n>", "client-side limit on API requests per second", parseCount, 2000)
     .option("--kube-api-burst <n>", "burst above that limit", parseCount, 4000)
-    .action(
-      async (options: {
-        kubeconfig?: string;
-        namespace: string;
-        identity: string;
-        classOnly: boolean;
-        metricsAddress: string;
-        healthAddress: string;
-        workers: number;
-        kubeApiQps: number;
-        kubeApiBurst: number;
-      }) => {
-        const globals = program.opts<{ logLevel: string }>();
-        const level = globals.logLevel === "warn" ? "info" : globals.logLevel;
-        const { runController } = await import("./controller.ts");
-        process.exitCode = await runController(
-          { ...options, qps: options.kubeApiQps, burst: options.kubeApiBurst },
-          createLogger(level as "info", "herald-controller"),
-        );
-      },
-    );
+    .action(async (options: ControllerCommandOptions) => {
+      const level = program.opts<{ logLevel?: string }>().logLevel ?? "info";
+      const { runController } = await import("./controller.ts");
+      process.exitCode = await runController(
+        options,
+        createLogger(level as "info", "herald-controller"),
+      );
+    });
 
   program
     .command("dev-apiserver")
