@@ -79,10 +79,6 @@ export function canonicalAddress(text: string): string | undefined {
   return address && formatAddress(address);
 }
 
-export function sameAddress(a: Address, b: Address): boolean {
-  return a.family === b.family && a.value === b.value;
-}
-
 /**
  * IPv4 addresses ending in .0 or .255 are dropped by some old client firmware that
  * takes them for network or broadcast addresses, whatever the real prefix (MetalLB's

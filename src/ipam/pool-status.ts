@@ -38,7 +38,7 @@ function counts(byFamily: Record<Family, bigint>): FamilyCounts {
   return { ipv4: byFamily.IPv4.toString(), ipv6: byFamily.IPv6.toString() };
 }
 
-export function poolConditions(pool: Pool, pools: PoolSet): Condition[] {
+function poolConditions(pool: Pool, pools: PoolSet): Condition[] {
   const conflict = pools.conflictOf(pool.name);
   const conflictCondition: Condition = conflict
     ? { type: "Conflict", status: "True", reason: "Overlap", message: conflict.message }

@@ -69,10 +69,6 @@ export function rangeSize(range: AddressRange): bigint {
   return range.last - range.first + 1n;
 }
 
-export function rangeContains(range: AddressRange, family: Family, value: bigint): boolean {
-  return range.family === family && range.first <= value && value <= range.last;
-}
-
 export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
   return a.family === b.family && a.first <= b.last && b.first <= a.last;
 }
