@@ -1,0 +1,589 @@
+// Who is alive, as this node sees it: the failure detector's state machine. Pure — times
+// come in as numbers, packets as decoded messages, and what to send goes out as plain data;
+// detector.ts owns the socket and the one timer.
+//
+// The protocol (docs/architecture.md, "Failure detector", says why):
+// - Members sit on a ring ordered by sha256(name). Each interval a member sends a heartbeat
+//   to the FANOUT live members after it, so it hears from the FANOUT before it (the
+//   members it *watches*) and is watched by the FANOUT after it. Packets per member per
+//   interval: FANOUT out, FANOUT in, whatever the cluster's size.
+// - A watched member silent for suspicionMs is suspect: each interval, we probe it and ask
+//   its other watchers how long ago they heard it. Any fresher sign of life clears it.
+// - Silent for timeoutMs, it is dead: we send a notice of its death at its incarnation to
+//   every member at once (deaths are rare, so an O(N) burst is cheap and dissemination
+//   immediate), and every heartbeat carries our dead set so that a lost notice or a late
+//   joiner converges within an interval.
+// - SWIM's incarnations settle disagreements: dead at i beats alive at ≤ i, alive at i
+//   beats dead at < i, and only a member raises its own incarnation — when told it is dead
+//   (a refutation) or when it starts — and then tells every member it is alive.
+// - A member that hears from fewer than half of its watched members (or anyone standing in
+//   for them) for timeoutMs is isolated: it declares no one dead, because the silence is
+//   more likely its own.
+import { neighbours, ringPosition } from "./ring.ts";
+import {
+  MAX_INCARNATION,
+  MAX_PACKET,
+  NEVER,
+  overheadBytes,
+  rumourBytes,
+  type Message,
+  type MessageType,
+  type Rumour,
+} from "./wire.ts";
+
+/** How many members each member sends heartbeats to, and so is watched by. */
+export const FANOUT = 3;
+const MAX_RUMOURS = 255;
+
+export interface Timing {
+  /** Heartbeat period. */
+  intervalMs: number;
+  /** Silence after which a watched member is suspect and probed. */
+  suspicionMs: number;
+  /** Silence after which a watched member is declared dead. */
+  timeoutMs: number;
+}
+
+export interface Outgoing {
+  to: string;
+  type: MessageType;
+  subject?: string;
+  age?: number;
+  rumours: readonly Rumour[];
+}
+
+export type MembershipEvent =
+  | { kind: "suspect" | "cleared"; name: string }
+  | { kind: "dead"; name: string; incarnation: number; declared: boolean }
+  | { kind: "alive"; name: string; incarnation: number }
+  | { kind: "refuted"; incarnation: number }
+  | { kind: "isolated" | "connected" | "ready" | "members" };
+
+/** What one call produced. The same object is reused: read it before the next call. */
+export interface Step {
+  send: Outgoing[];
+  events: MembershipEvent[];
+}
+
+interface Member {
+  readonly name: string;
+  readonly position: string;
+  /** The highest incarnation we know of. */
+  incarnation: number;
+  /** Dead at `incarnation`. */
+  dead: boolean;
+  /** When an authenticated packet of a live incarnation last came from it. */
+  heardAt: number;
+  /** The latest sign of life: heard, vouched for by another watcher, or first watched. */
+  evidenceAt: number;
+  /** Watched by us, and since when. */
+  watched: boolean;
+  watchedSince: number;
+  suspect: boolean;
+  /** While suspect: when to probe it and ask its watchers again. */
+  probeAt: number;
+  /** When we last corrected what it believes; one correction per interval at most. */
+  correctedAt: number;
+}
+
+const NO_RUMOURS: readonly Rumour[] = [];
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class Membership {
+  readonly self: string;
+  #incarnation: number;
+  #timing: Timing;
+  readonly #startedAt: number;
+  readonly #me: Member;
+  /** name -> member, this node included. */
+  readonly #members = new Map<string, Member>();
+  /** Every member, in ring order. */
+  #ring: Member[] = [];
+  /** The members not dead, in ring order: the heartbeat ring. */
+  #live: Member[] = [];
+  /** The FANOUT live members after us: we send them heartbeats. */
+  #targets: Member[] = [];
+  /** The FANOUT live members before us: their silence is ours to judge. */
+  #watched: Member[] = [];
+  /** Dead members in ring order: the rumours every heartbeat carries. */
+  #dead: Member[] = [];
+  /** Where the next heartbeat's rumours start when the dead set does not fit one packet. */
+  #deadCursor = 0;
+  #nextHeartbeat: number;
+  #isolated = false;
+  /** Heard from enough members within suspicionMs: our network works, so silence is theirs. */
+  #hearing = true;
+  #ready = false;
+  #started = false;
+  /** When tick() last ran; it runs at least every interval unless we are stalled. */
+  #lastTick: number;
+  /** Until then, after a stall, isolation is not judged: packets may still be queued. */
+  #settleUntil = -Infinity;
+  readonly #step: Step = { send: [], events: [] };
+
+  constructor(options: {
+    self: string;
+    /** Greater than any incarnation this member had before: its start time in ms. */
+    incarnation: number;
+    timing: Timing;
+    now: number;
+    members?: readonly string[];
+  }) {
+    this.self = options.self;
+    this.#incarnation = options.incarnation;
+    this.#timing = checkTiming(options.timing);
+    this.#startedAt = options.now;
+    this.#nextHeartbeat = options.now;
+    this.#lastTick = options.now;
+    this.#me = this.#newMember(options.self, options.now);
+    this.#me.incarnation = options.incarnation;
+    this.#members.set(options.self, this.#me);
+    this.setMembers(options.members ?? [], options.now);
+  }
+
+  get incarnation(): number {
+    return this.#incarnation;
+  }
+
+  get timing(): Timing {
+    return this.#timing;
+  }
+
+  /**
+   * The first step: tells every member we are alive at our incarnation, which undoes any
+   * death they remember from our previous life. Members added later are told when added.
+   */
+  start(): Step {
+    const step = this.#begin();
+    this.#started = true;
+    this.#broadcast("alive", NO_RUMOURS);
+    return step;
+  }
+
+  /** Replaces the member list (with or without this node). New members are presumed alive. */
+  setMembers(names: readonly string[], now: number): Step {
+    const step = this.#begin();
+    const wanted = new Set(names);
+    wanted.add(this.self);
+    let changed = false;
+    for (const name of this.#members.keys()) {
+      if (!wanted.has(name)) {
+        this.#members.delete(name);
+        changed = true;
+      }
+    }
+    for (const name of wanted) {
+      if (!this.#members.has(name)) {
+        this.#members.set(name, this.#newMember(name, now));
+        changed = true;
+        if (this.#started) step.send.push({ to: name, type: "alive", rumours: NO_RUMOURS });
+      }
+    }
+    if (!changed) return step;
+    this.#ring = [...this.#members.values()].sort((a, b) => byName(a.position, b.position));
+    this.#reshape(now);
+    step.events.push({ kind: "members" });
+    return step;
+  }
+
+  setTiming(timing: Timing, now: number): void {
+    this.#timing = checkTiming(timing);
+    this.#nextHeartbeat = Math.min(
+      this.#nextHeartbeat,
+      (Math.floor(now / timing.intervalMs) + 1) * timing.intervalMs,
+    );
+  }
+
+  /** A new incarnation without a broadcast: the sequence numbers ran out. */
+  renew(now: number): void {
+    this.#setIncarnation(Math.max(this.#incarnation + 1, now));
+  }
+
+  /** Does whatever is due at `now`: heartbeats, suspicions, probes, declarations. */
+  tick(now: number): Step {
+    const step = this.#begin();
+    this.#creditStall(now);
+    const { intervalMs, suspicionMs, timeoutMs } = this.#timing;
+    if (!this.#ready && now - this.#startedAt >= timeoutMs) {
+      this.#ready = true;
+      step.events.push({ kind: "ready" });
+    }
+    if (now >= this.#nextHeartbeat) {
+      const rumours = this.#deadRumours();
+      for (const target of this.#targets)
+        step.send.push({ to: target.name, type: "heartbeat", rumours });
+      // On multiples of the interval by the wall clock, the same instants on every node
+      // (NTP keeps them within a millisecond or so): a member's heartbeats arrive together
+      // and wake it once, not once each — on small VMs the wake-ups cost more than the
+      // packets. After a stall this carries on from now rather than catching up in a burst.
+      this.#nextHeartbeat = (Math.floor(now / intervalMs) + 1) * intervalMs;
+    }
+    this.#updateConnectivity(now);
+    let declared: Member[] | undefined;
+    for (const member of this.#watched) {
+      const silence = now - member.evidenceAt;
+      if (silence < suspicionMs) {
+        if (member.suspect) this.#clear(member);
+        continue;
+      }
+      if (silence >= timeoutMs && this.#hearing) {
+        member.dead = true;
+        member.suspect = false;
+        (declared ??= []).push(member);
+        step.events.push({
+          kind: "dead",
+          name: member.name,
+          incarnation: member.incarnation,
+          declared: true,
+        });
+        continue;
+      }
+      if (!member.suspect) {
+        member.suspect = true;
+        member.probeAt = now;
+        step.events.push({ kind: "suspect", name: member.name });
+      }
+      if (now >= member.probeAt) {
+        member.probeAt = now + intervalMs;
+        step.send.push({ to: member.name, type: "probe", rumours: NO_RUMOURS });
+        for (const watcher of this.#watchersOf(member))
+          step.send.push({
+            to: watcher.name,
+            type: "query",
+            subject: member.name,
+            rumours: NO_RUMOURS,
+          });
+      }
+    }
+    if (declared !== undefined) {
+      this.#reshape(now);
+      this.#broadcast("notice", declared);
+    }
+    return step;
+  }
+
+  /** Takes in one authenticated, fresh packet from a known member. */
+  receive(now: number, message: Message): Step {
+    const step = this.#begin();
+    const sender = this.#members.get(message.sender);
+    if (sender === undefined || sender === this.#me) return step;
+    let reshape = false;
+    if (message.incarnation > sender.incarnation) {
+      sender.incarnation = message.incarnation;
+      if (sender.dead) {
+        sender.dead = false;
+        reshape = true;
+        step.events.push({ kind: "alive", name: sender.name, incarnation: sender.incarnation });
+      }
+    }
+    // Rumours we know to be out of date, to send back to the sender.
+    let corrections: Member[] | undefined;
+    if (sender.dead) {
+      // It does not know it has been declared dead; telling it makes it refute (if it is
+      // alive enough to be sending, it will).
+      corrections = [sender];
+    } else {
+      sender.heardAt = now;
+      if (now > sender.evidenceAt) sender.evidenceAt = now;
+      if (sender.suspect) this.#clear(sender);
+    }
+
+    switch (message.type) {
+      case "probe":
+        if (!sender.dead) step.send.push({ to: sender.name, type: "ack", rumours: NO_RUMOURS });
+        break;
+      case "query": {
+        const subject = this.#members.get(message.subject ?? "");
+        const age =
+          subject === undefined || subject.dead || subject.heardAt === -Infinity
+            ? NEVER
+            : Math.min(NEVER - 1, Math.max(0, now - subject.heardAt));
+        step.send.push({
+          to: sender.name,
+          type: "answer",
+          subject: message.subject ?? "",
+          age,
+          rumours: NO_RUMOURS,
+        });
+        break;
+      }
+      case "answer": {
+        const subject = this.#members.get(message.subject ?? "");
+        const age = message.age ?? NEVER;
+        if (subject !== undefined && subject !== this.#me && !subject.dead && age !== NEVER) {
+          const heardAt = now - age;
+          if (heardAt > subject.evidenceAt) subject.evidenceAt = heardAt;
+          if (subject.suspect && now - subject.evidenceAt < this.#timing.suspicionMs)
+            this.#clear(subject);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+
+    for (const rumour of message.rumours) {
+      const member = this.#members.get(rumour.name);
+      if (member === undefined) continue;
+      if (member === this.#me) {
+        if (rumour.dead && rumour.incarnation >= this.#incarnation) {
+          this.#setIncarnation(Math.max(rumour.incarnation + 1, now));
+          step.events.push({ kind: "refuted", incarnation: this.#incarnation });
+          this.#broadcast("alive", NO_RUMOURS);
+        } else if (rumour.dead) {
+          (corrections ??= []).push(this.#me);
+        }
+        continue;
+      }
+      if (beats(rumour, member)) {
+        const wasDead = member.dead;
+        member.incarnation = rumour.incarnation;
+        member.dead = rumour.dead;
+        if (wasDead !== member.dead) {
+          reshape = true;
+          if (member.dead) {
+            member.suspect = false;
+            step.events.push({
+              kind: "dead",
+              name: member.name,
+              incarnation: member.incarnation,
+              declared: false,
+            });
+          } else {
+            step.events.push({ kind: "alive", name: member.name, incarnation: member.incarnation });
+          }
+        }
+      } else if (rumour.dead !== member.dead && beats(member, rumour)) {
+        (corrections ??= []).push(member);
+      }
+    }
+
+    if (reshape) this.#reshape(now);
+    if (corrections !== undefined && now - sender.correctedAt >= this.#timing.intervalMs) {
+      sender.correctedAt = now;
+      step.send.push({
+        to: sender.name,
+        type: "notice",
+        rumours: this.#fit("notice", corrections),
+      });
+    }
+    return step;
+  }
+
+  /** When tick() next has something to do. */
+  nextWakeup(): number {
+    const { suspicionMs, timeoutMs } = this.#timing;
+    let next = this.#nextHeartbeat;
+    if (!this.#ready) next = Math.min(next, this.#startedAt + timeoutMs);
+    for (const member of this.#watched) {
+      if (!member.suspect) {
+        next = Math.min(next, member.evidenceAt + suspicionMs);
+        continue;
+      }
+      next = Math.min(next, member.probeAt);
+      // While we hear too few nothing is declared, and each heartbeat checks again.
+      if (this.#hearing) next = Math.min(next, member.evidenceAt + timeoutMs);
+    }
+    return next;
+  }
+
+  isAlive(name: string): boolean {
+    const member = this.#members.get(name);
+    return member !== undefined && !member.dead;
+  }
+
+  isolated(): boolean {
+    return this.#isolated;
+  }
+
+  ready(): boolean {
+    return this.#ready;
+  }
+
+  view(): { members: string[]; suspects: string[]; dead: string[] } {
+    const members = [...this.#members.keys()].sort(byName);
+    const suspects = this.#watched.filter((m) => m.suspect).map((m) => m.name);
+    const dead = this.#dead.map((m) => m.name);
+    return { members, suspects: suspects.sort(byName), dead: dead.sort(byName) };
+  }
+
+  /** The members we send heartbeats to. */
+  targets(): string[] {
+    return this.#targets.map((m) => m.name);
+  }
+
+  /** The members whose heartbeats we expect. */
+  watched(): string[] {
+    return this.#watched.map((m) => m.name);
+  }
+
+  #begin(): Step {
+    this.#step.send.length = 0;
+    this.#step.events.length = 0;
+    return this.#step;
+  }
+
+  #newMember(name: string, now: number): Member {
+    return {
+      name,
+      position: ringPosition(name),
+      incarnation: 0,
+      dead: false,
+      heardAt: -Infinity,
+      evidenceAt: now,
+      watched: false,
+      watchedSince: -Infinity,
+      suspect: false,
+      probeAt: now,
+      correctedAt: -Infinity,
+    };
+  }
+
+  #setIncarnation(incarnation: number): void {
+    this.#incarnation = Math.min(MAX_INCARNATION, incarnation);
+    this.#me.incarnation = this.#incarnation;
+  }
+
+  #clear(member: Member): void {
+    member.suspect = false;
+    this.#step.events.push({ kind: "cleared", name: member.name });
+  }
+
+  /** Recomputes the ring after a member joined, left, died or came back. */
+  #reshape(now: number): void {
+    this.#live = this.#ring.filter((m) => !m.dead);
+    this.#dead = this.#ring.filter((m) => m.dead);
+    const index = this.#live.indexOf(this.#me);
+    this.#targets = neighbours(this.#live, index, FANOUT, 1);
+    const watched = neighbours(this.#live, index, FANOUT, -1);
+    for (const member of this.#watched) {
+      if (watched.includes(member)) continue;
+      member.watched = false;
+      if (member.suspect && this.#members.get(member.name) === member && !member.dead)
+        this.#clear(member);
+      member.suspect = false;
+    }
+    for (const member of watched) {
+      if (member.watched) continue;
+      // It may only now be learning that we are its successor: judge it from now on.
+      member.watched = true;
+      member.watchedSince = now;
+      if (member.evidenceAt < now) member.evidenceAt = now;
+    }
+    this.#watched = watched;
+  }
+
+  /** The other members that watch `member` (the live members just after it). */
+  #watchersOf(member: Member): Member[] {
+    const index = this.#live.indexOf(member);
+    if (index < 0) return [];
+    return neighbours(this.#live, index, FANOUT, 1).filter((m) => m !== this.#me);
+  }
+
+  #broadcast(type: "alive" | "notice", rumours: readonly Rumour[]): void {
+    for (const member of this.#ring)
+      if (member !== this.#me) this.#step.send.push({ to: member.name, type, rumours });
+  }
+
+  /** As much of the dead set as one heartbeat holds, rotating through it when it is large. */
+  #deadRumours(): readonly Rumour[] {
+    const dead = this.#dead;
+    if (dead.length === 0) return NO_RUMOURS;
+    let budget = MAX_PACKET - overheadBytes(this.self, "heartbeat");
+    const rumours: Rumour[] = [];
+    const start = this.#deadCursor % dead.length;
+    for (let i = 0; i < dead.length && rumours.length < MAX_RUMOURS; i++) {
+      const member = dead[(start + i) % dead.length]!;
+      budget -= rumourBytes(member.name);
+      if (budget < 0) break;
+      rumours.push(member);
+    }
+    this.#deadCursor = (start + rumours.length) % dead.length;
+    return rumours;
+  }
+
+  #fit(type: MessageType, rumours: readonly Rumour[]): readonly Rumour[] {
+    let budget = MAX_PACKET - overheadBytes(this.self, type);
+    let count = 0;
+    for (const rumour of rumours) {
+      budget -= rumourBytes(rumour.name);
+      if (budget < 0 || count === MAX_RUMOURS) break;
+      count++;
+    }
+    return count === rumours.length ? rumours : rumours.slice(0, count);
+  }
+
+  /**
+   * tick() is due at least every interval (for the heartbeats), so a longer gap means we
+   * did not run on time: the event loop was blocked, the process starved of CPU, or busy
+   * with a backlog of packets (which keeps it awake, reading old news, while the ones not
+   * yet read sit in the socket). That silence is ours, not the members': it is not counted
+   * against them, and isolation is judged again only once the queue had time to drain.
+   * Without this, one long garbage collection or a starved node declares the members it
+   * watches dead, and the notices and refutations that follow load every node further.
+   */
+  #creditStall(now: number): void {
+    const stall = now - this.#lastTick - this.#timing.intervalMs;
+    if (now > this.#lastTick) this.#lastTick = now;
+    if (stall <= 0) return;
+    for (const member of this.#watched)
+      member.evidenceAt = Math.min(now, member.evidenceAt + stall);
+    this.#settleUntil = now + this.#timing.suspicionMs;
+  }
+
+  #updateConnectivity(now: number): void {
+    if (now < this.#settleUntil) return;
+    const { intervalMs, suspicionMs, timeoutMs } = this.#timing;
+    // Declarations need members heard *lately*, not merely within timeoutMs: cut off at
+    // time c, we stop hearing the members we watch at their last heartbeats before c, one
+    // after the other, and the first of them reaches timeoutMs of silence before the
+    // others do — a timeoutMs window would still count those others as heard.
+    const hearing = this.#hears(now, suspicionMs);
+    if (hearing && !this.#hearing) {
+      // Our silence clocks ran on while we heard too few; give the members we watch two
+      // heartbeats to be heard before judging them, or the first one back is declared dead.
+      const floor = now - Math.max(0, timeoutMs - 2 * intervalMs);
+      for (const member of this.#watched) if (member.evidenceAt < floor) member.evidenceAt = floor;
+    }
+    this.#hearing = hearing;
+    const isolated = now - this.#startedAt >= timeoutMs && !this.#hears(now, timeoutMs);
+    if (isolated === this.#isolated) return;
+    this.#isolated = isolated;
+    this.#step.events.push({ kind: isolated ? "isolated" : "connected" });
+  }
+
+  /** Whether we heard from at least half as many members as we watch within `windowMs`. */
+  #hears(now: number, windowMs: number): boolean {
+    // With one peer, its silence and our isolation look the same: it is declared dead, as
+    // in any two-node cluster.
+    if (this.#live.length - 1 < 2) return true;
+    const since = now - windowMs;
+    const expected = this.#watched.length;
+    let heard = 0;
+    for (const member of this.#watched)
+      if (member.heardAt > since || member.watchedSince > since) heard++;
+    if (heard * 2 >= expected) return true;
+    // Answers and probes from other members prove our network works: more likely the
+    // members we watch died together (their other watchers see it too). Only reached when
+    // few were heard, so the common case stays O(FANOUT).
+    for (const member of this.#ring) {
+      if (member.watched || member === this.#me || !(member.heardAt > since)) continue;
+      if (++heard * 2 >= expected) return true;
+    }
+    return false;
+  }
+}
+
+/** SWIM's order: a newer incarnation wins; at the same one, dead wins. */
+function beats(a: Rumour, b: Rumour): boolean {
+  return a.incarnation > b.incarnation || (a.incarnation === b.incarnation && a.dead && !b.dead);
+}
+
+function checkTiming(timing: Timing): Timing {
+  const { intervalMs, suspicionMs, timeoutMs } = timing;
+  if (!(intervalMs > 0 && intervalMs < suspicionMs && suspicionMs < timeoutMs))
+    throw new RangeError(
+      `detector timing must have 0 < intervalMs < suspicionMs < timeoutMs, got ${intervalMs}, ${suspicionMs}, ${timeoutMs}`,
+    );
+  return { intervalMs, suspicionMs, timeoutMs };
+}

@@ -1,0 +1,435 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createSecretKey } from "node:crypto";
+import {
+  FANOUT,
+  Membership,
+  type MembershipEvent,
+  type Outgoing,
+  type Step,
+} from "./membership.ts";
+import { MAX_PACKET, NEVER, encode, type Message, type MessageType, type Rumour } from "./wire.ts";
+
+const timing = { intervalMs: 100, suspicionMs: 300, timeoutMs: 700 };
+const T0 = 1_000_000;
+const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${i}`);
+
+function membership(self: string, members: string[], now = T0): Membership {
+  const m = new Membership({ self, incarnation: now, timing, now, members });
+  m.start();
+  return m;
+}
+
+interface Sent {
+  to: string;
+  type: MessageType;
+  subject?: string;
+  age?: number;
+  rumours: Rumour[];
+}
+
+/** A copy of a step (whose arrays are reused by the next call). */
+function copy(step: Step): { send: Sent[]; events: MembershipEvent[] } {
+  return {
+    send: step.send.map((o: Outgoing) => ({
+      ...o,
+      rumours: o.rumours.map((r) => ({ name: r.name, incarnation: r.incarnation, dead: r.dead })),
+    })),
+    events: [...step.events],
+  };
+}
+
+function message(
+  type: MessageType,
+  sender: string,
+  incarnation: number,
+  extra: Partial<Message> = {},
+): Message {
+  return { type, sender, incarnation, seq: 0, rumours: [], ...extra };
+}
+
+/** Every member's incarnation, as the members were started at T0. */
+const INC = T0;
+
+/** Heartbeats from every watched member except `silent`, from `from` to `to` by interval. */
+function hearOthers(m: Membership, silent: string[], from: number, to: number): void {
+  for (let t = from; t <= to; t += timing.intervalMs) {
+    for (const name of m.watched())
+      if (!silent.includes(name)) m.receive(t, message("heartbeat", name, INC));
+    m.tick(t);
+  }
+}
+
+describe("Membership", () => {
+  it("sends heartbeats to the FANOUT members after it on the ring and so is watched by them", () => {
+    for (let n = 1; n <= 8; n++) {
+      const all = names(n);
+      const views = new Map(all.map((name) => [name, membership(name, all)]));
+      for (const [name, view] of views) {
+        assert.equal(view.targets().length, Math.min(FANOUT, n - 1));
+        for (const target of view.targets())
+          assert.ok(views.get(target)!.watched().includes(name), `${target} watches ${name}`);
+        for (const watched of view.watched())
+          assert.ok(views.get(watched)!.targets().includes(name));
+      }
+    }
+  });
+
+  it("sends a heartbeat each interval from the start, and nothing else while all is well", () => {
+    const m = membership("node-0", names(6));
+    const first = copy(m.tick(T0));
+    assert.deepEqual(
+      first.send.map((s) => [s.to, s.type]),
+      m.targets().map((t) => [t, "heartbeat"]),
+    );
+    assert.equal(m.nextWakeup(), T0 + 100);
+    assert.deepEqual(copy(m.tick(T0 + 50)).send, []);
+    assert.equal(copy(m.tick(T0 + 100)).send.length, 3);
+    hearOthers(m, [], T0 + 200, T0 + 5_000);
+    assert.deepEqual(m.view().suspects, []);
+    assert.deepEqual(m.view().dead, []);
+  });
+
+  it("tells every member it is alive when it starts, and each member added later", () => {
+    const m = new Membership({
+      self: "node-0",
+      incarnation: T0,
+      timing,
+      now: T0,
+      members: names(4),
+    });
+    assert.deepEqual(
+      copy(m.start())
+        .send.map((s) => [s.to, s.type])
+        .sort(),
+      [
+        ["node-1", "alive"],
+        ["node-2", "alive"],
+        ["node-3", "alive"],
+      ],
+    );
+    const added = copy(m.setMembers([...names(4), "node-9"], T0 + 10));
+    assert.deepEqual(added.send, [{ to: "node-9", type: "alive", rumours: [] }]);
+    assert.deepEqual(added.events, [{ kind: "members" }]);
+    assert.equal(m.isAlive("node-9"), true);
+  });
+
+  it("suspects a silent member, probes it and asks its other watchers; fresh word clears it", () => {
+    const all = names(8);
+    const m = membership("node-0", all);
+    const [silent] = m.watched();
+    hearOthers(m, [silent!], T0, T0 + 200);
+    const step = copy(m.tick(T0 + 300));
+    assert.deepEqual(step.events, [{ kind: "suspect", name: silent }]);
+    // Its watchers are the members it sends heartbeats to.
+    const watchers = membership(silent!, all)
+      .targets()
+      .filter((name) => name !== "node-0");
+    assert.deepEqual(
+      step.send.filter((s) => s.type !== "heartbeat"),
+      [
+        { to: silent, type: "probe", rumours: [] },
+        ...watchers.map((to) => ({ to, type: "query", subject: silent, rumours: [] })),
+      ],
+    );
+    assert.deepEqual(m.view().suspects, [silent]);
+    assert.equal(m.isAlive(silent!), true, "suspect is not dead");
+
+    // Another watcher heard it 350 ms ago: no fresher than what we know.
+    m.receive(T0 + 310, message("answer", watchers[0]!, INC, { subject: silent, age: 350 }));
+    assert.deepEqual(m.view().suspects, [silent]);
+    // Another heard it 20 ms ago: alive, and the silence is measured from then.
+    const cleared = copy(
+      m.receive(T0 + 320, message("answer", watchers[1]!, INC, { subject: silent, age: 20 })),
+    );
+    assert.deepEqual(cleared.events, [{ kind: "cleared", name: silent }]);
+    // Heard of at T0+300: suspect again at T0+600.
+    hearOthers(m, [silent!], T0 + 400, T0 + 500);
+    assert.deepEqual(m.view().suspects, []);
+    assert.deepEqual(copy(m.tick(T0 + 600)).events, [{ kind: "suspect", name: silent }]);
+  });
+
+  it("answers a query with how long ago it heard the subject itself", () => {
+    const m = membership("node-0", names(5));
+    m.receive(T0 + 10, message("heartbeat", "node-3", INC));
+    const answer = copy(m.receive(T0 + 60, message("query", "node-1", INC, { subject: "node-3" })));
+    assert.deepEqual(answer.send, [
+      { to: "node-1", type: "answer", subject: "node-3", age: 50, rumours: [] },
+    ]);
+    const never = copy(m.receive(T0 + 60, message("query", "node-1", INC, { subject: "node-4" })));
+    assert.equal(never.send[0]!.age, NEVER);
+  });
+
+  it("acks a probe", () => {
+    const m = membership("node-0", names(5));
+    assert.deepEqual(copy(m.receive(T0, message("probe", "node-2", INC))).send, [
+      { to: "node-2", type: "ack", rumours: [] },
+    ]);
+  });
+
+  it("declares a member silent for timeoutMs dead, tells every member, and keeps saying so", () => {
+    const all = names(8);
+    const m = membership("node-0", all);
+    const [silent] = m.watched();
+    hearOthers(m, [silent!], T0, T0 + 600);
+    const before = m.watched();
+    const step = copy(m.tick(T0 + 700));
+    assert.deepEqual(
+      step.events.filter((e) => e.kind !== "ready"),
+      [{ kind: "dead", name: silent, incarnation: 0, declared: true }],
+    );
+    const notices = step.send.filter((s) => s.type === "notice");
+    assert.deepEqual(
+      notices.map((s) => s.to).sort(),
+      all.filter((name) => name !== "node-0").sort(),
+    );
+    for (const notice of notices)
+      assert.deepEqual(notice.rumours, [{ name: silent, incarnation: 0, dead: true }]);
+    assert.equal(m.isAlive(silent!), false);
+    assert.deepEqual(m.view().dead, [silent]);
+    // The next member back on the ring takes its place, and is judged from now.
+    assert.equal(m.watched().includes(silent!), false);
+    assert.equal(m.watched().length, FANOUT);
+    assert.deepEqual(m.watched().filter((name) => !before.includes(name)).length, 1);
+    const heartbeats = copy(m.tick(T0 + 800)).send.filter((s) => s.type === "heartbeat");
+    assert.equal(heartbeats.length, FANOUT);
+    for (const heartbeat of heartbeats)
+      assert.deepEqual(heartbeat.rumours, [{ name: silent, incarnation: 0, dead: true }]);
+  });
+
+  it("counts the last heartbeat heard, not the suspicion, towards the timeout", () => {
+    const m = membership("node-0", names(8));
+    const [silent] = m.watched();
+    hearOthers(m, [], T0, T0 + 100);
+    hearOthers(m, [silent!], T0 + 200, T0 + 700);
+    assert.equal(m.isAlive(silent!), true);
+    assert.equal(m.nextWakeup(), T0 + 100 + 700);
+    hearOthers(m, [silent!], T0 + 800, T0 + 800);
+    assert.equal(m.isAlive(silent!), false);
+  });
+
+  it("does not count its own stall as the members' silence", () => {
+    const m = membership("node-0", names(8));
+    hearOthers(m, [], T0, T0 + 1_000);
+    // The event loop was blocked for a second: the heartbeats of that second are still
+    // queued in the socket when the timer fires.
+    const late = copy(m.tick(T0 + 2_000));
+    assert.deepEqual(late.events, []);
+    assert.equal(m.isolated(), false);
+    hearOthers(m, [], T0 + 2_001, T0 + 2_001);
+    assert.deepEqual(m.view().suspects, []);
+    // A member that really is silent is declared after timeoutMs of our being awake.
+    const [silent] = m.watched();
+    hearOthers(m, [silent!], T0 + 2_100, T0 + 2_600);
+    assert.equal(m.isAlive(silent!), true);
+    hearOthers(m, [silent!], T0 + 2_700, T0 + 2_800);
+    assert.equal(m.isAlive(silent!), false);
+  });
+
+  it("takes the word of a peer that a member is dead, and of the member that it is alive", () => {
+    const m = membership("node-0", names(6));
+    const step = copy(
+      m.receive(
+        T0,
+        message("heartbeat", "node-1", INC, {
+          rumours: [{ name: "node-4", incarnation: INC, dead: true }],
+        }),
+      ),
+    );
+    assert.deepEqual(step.events, [
+      { kind: "dead", name: "node-4", incarnation: INC, declared: false },
+    ]);
+    // Its own packet at the incarnation it died in does not undo that; it is told instead.
+    const told = copy(m.receive(T0 + 1, message("heartbeat", "node-4", INC)));
+    assert.deepEqual(told.events, []);
+    assert.deepEqual(told.send, [
+      { to: "node-4", type: "notice", rumours: [{ name: "node-4", incarnation: INC, dead: true }] },
+    ]);
+    assert.equal(m.isAlive("node-4"), false);
+    // Told once per interval at most.
+    assert.deepEqual(copy(m.receive(T0 + 2, message("heartbeat", "node-4", INC))).send, []);
+    // A newer incarnation (it refuted, or restarted) brings it back.
+    const back = copy(m.receive(T0 + 3, message("alive", "node-4", INC + 5)));
+    assert.deepEqual(back.events, [{ kind: "alive", name: "node-4", incarnation: INC + 5 }]);
+    assert.equal(m.isAlive("node-4"), true);
+    // An old rumour of its death changes nothing, and its bearer is corrected.
+    const stale = copy(
+      m.receive(
+        T0 + 200,
+        message("heartbeat", "node-2", INC, {
+          rumours: [{ name: "node-4", incarnation: INC, dead: true }],
+        }),
+      ),
+    );
+    assert.deepEqual(stale.events, []);
+    assert.deepEqual(stale.send, [
+      {
+        to: "node-2",
+        type: "notice",
+        rumours: [{ name: "node-4", incarnation: INC + 5, dead: false }],
+      },
+    ]);
+  });
+
+  it("refutes its own death with a newer incarnation, told to every member", () => {
+    const all = names(5);
+    const m = membership("node-0", all);
+    const step = copy(
+      m.receive(
+        T0 + 50,
+        message("notice", "node-1", INC, {
+          rumours: [{ name: "node-0", incarnation: INC, dead: true }],
+        }),
+      ),
+    );
+    assert.deepEqual(step.events, [{ kind: "refuted", incarnation: INC + 50 }]);
+    assert.equal(m.incarnation, INC + 50);
+    assert.deepEqual(
+      step.send.map((s) => [s.to, s.type]).sort(),
+      all.slice(1).map((name) => [name, "alive"]),
+    );
+    // A notice of the death already refuted: the bearer is told we are alive, nothing more.
+    const stale = copy(
+      m.receive(
+        T0 + 200,
+        message("notice", "node-2", INC, {
+          rumours: [{ name: "node-0", incarnation: INC, dead: true }],
+        }),
+      ),
+    );
+    assert.deepEqual(stale.events, []);
+    assert.deepEqual(stale.send, [
+      {
+        to: "node-2",
+        type: "notice",
+        rumours: [{ name: "node-0", incarnation: INC + 50, dead: false }],
+      },
+    ]);
+  });
+
+  it("is isolated when it hears from too few members, and then declares no one dead", () => {
+    const m = membership("node-0", names(8));
+    hearOthers(m, [], T0, T0 + 1_000);
+    // Silence from everyone.
+    const events: MembershipEvent[] = [];
+    for (let t = T0 + 1_100; t <= T0 + 3_000; t += 100) events.push(...copy(m.tick(t)).events);
+    assert.equal(m.isolated(), true);
+    assert.ok(events.some((e) => e.kind === "isolated"));
+    assert.ok(!events.some((e) => e.kind === "dead"));
+    assert.deepEqual(m.view().dead, []);
+    assert.deepEqual(m.view().suspects, [...m.watched()].sort());
+    // Back: not isolated any more, and the members it watches get two heartbeats' grace.
+    const back = copy(m.receive(T0 + 3_010, message("heartbeat", m.watched()[0]!, INC)));
+    assert.deepEqual(back.events, [{ kind: "cleared", name: m.watched()[0] }]);
+    const connected = copy(m.receive(T0 + 3_020, message("heartbeat", m.watched()[1]!, INC)));
+    assert.deepEqual(connected.events, [{ kind: "cleared", name: m.watched()[1] }]);
+    const tick = copy(m.tick(T0 + 3_050));
+    assert.ok(tick.events.some((e) => e.kind === "connected"));
+    assert.equal(m.isolated(), false);
+    assert.ok(!tick.events.some((e) => e.kind === "dead"));
+    hearOthers(m, [m.watched()[2]!], T0 + 3_100, T0 + 3_200);
+    assert.equal(m.isAlive(m.watched()[2]!), true);
+    hearOthers(m, [m.watched()[2]!], T0 + 3_300, T0 + 3_300);
+    assert.equal(m.view().dead.length, 1, "judged again after the grace");
+  });
+
+  it("is not isolated when other members answer although the members it watches are silent", () => {
+    const m = membership("node-0", names(9));
+    hearOthers(m, [], T0, T0 + 1_000);
+    const watched = m.watched();
+    const others = names(9).filter((n) => n !== "node-0" && !watched.includes(n));
+    for (let t = T0 + 1_100; t <= T0 + 1_800; t += 100) {
+      m.receive(t, message("answer", others[0]!, INC, { subject: watched[0], age: NEVER }));
+      m.receive(t, message("answer", others[1]!, INC, { subject: watched[1], age: NEVER }));
+      m.tick(t);
+    }
+    assert.equal(m.isolated(), false);
+    assert.deepEqual(m.view().dead, [...watched].sort());
+  });
+
+  it("with one peer, takes its silence for death", () => {
+    const m = membership("node-0", names(2));
+    hearOthers(m, ["node-1"], T0, T0 + 700);
+    assert.equal(m.isolated(), false);
+    assert.equal(m.isAlive("node-1"), false);
+  });
+
+  it("is ready once it has run for a timeout", () => {
+    const m = membership("node-0", names(3));
+    assert.equal(m.ready(), false);
+    assert.ok(m.nextWakeup() <= T0 + 700);
+    m.tick(T0 + 699);
+    assert.equal(m.ready(), false);
+    assert.deepEqual(copy(m.tick(T0 + 700)).events.filter((e) => e.kind === "ready").length, 1);
+    assert.equal(m.ready(), true);
+  });
+
+  it("forgets members removed and presumes members added alive", () => {
+    const m = membership("node-0", names(6));
+    m.receive(
+      T0,
+      message("notice", "node-1", INC, {
+        rumours: [{ name: "node-5", incarnation: INC, dead: true }],
+      }),
+    );
+    assert.deepEqual(m.view().dead, ["node-5"]);
+    m.setMembers(names(5), T0 + 10);
+    assert.deepEqual(m.view(), { members: names(5), suspects: [], dead: [] });
+    m.setMembers(names(6), T0 + 20);
+    assert.equal(m.isAlive("node-5"), true);
+    assert.equal(m.isAlive("node-0"), true);
+  });
+
+  it("carries a dead set too large for one heartbeat over several, each fitting a packet", () => {
+    const long = (i: number) => `a-node-with-a-long-name-in-a-large-cluster-${i}`;
+    const all = ["self", ...Array.from({ length: 300 }, (_, i) => long(i))];
+    const m = membership("self", all);
+    const rumours = Array.from({ length: 200 }, (_, i) => ({
+      name: long(i),
+      incarnation: 1,
+      dead: true,
+    }));
+    for (let i = 0; i < rumours.length; i += 20)
+      m.receive(T0, message("notice", long(250), INC, { rumours: rumours.slice(i, i + 20) }));
+    assert.equal(m.view().dead.length, 200);
+    const carried = new Set<string>();
+    const key = createSecretKey(Buffer.from("k"));
+    for (let t = T0; t < T0 + 1_500; t += 100) {
+      for (const name of m.watched()) m.receive(t, message("heartbeat", name, INC));
+      const heartbeat = copy(m.tick(t)).send.find((s) => s.type === "heartbeat")!;
+      const packet = encode({ ...heartbeat, sender: "self", incarnation: INC, seq: 1 }, key);
+      assert.ok(packet.length <= MAX_PACKET);
+      for (const rumour of heartbeat.rumours) carried.add(rumour.name);
+    }
+    assert.equal(carried.size, 200);
+  });
+
+  it("takes new timings at once", () => {
+    const m = membership("node-0", names(6));
+    m.tick(T0);
+    assert.equal(m.nextWakeup(), T0 + 100);
+    m.setTiming({ intervalMs: 50, suspicionMs: 150, timeoutMs: 350 }, T0 + 10);
+    assert.equal(m.nextWakeup(), T0 + 50);
+    const [silent] = m.watched();
+    for (let t = T0 + 50; t <= T0 + 300; t += 50) {
+      for (const name of m.watched())
+        if (name !== silent) m.receive(t, message("heartbeat", name, INC));
+      assert.equal(copy(m.tick(t)).send.filter((s) => s.type === "heartbeat").length, 3);
+    }
+    m.tick(T0 + 350);
+    assert.equal(m.isAlive(silent!), false, "declared at the new timeout");
+  });
+
+  it("refuses timings out of order", () => {
+    assert.throws(
+      () =>
+        new Membership({
+          self: "a",
+          incarnation: 1,
+          now: 0,
+          timing: { intervalMs: 100, suspicionMs: 100, timeoutMs: 700 },
+        }),
+      RangeError,
+    );
+  });
+});
