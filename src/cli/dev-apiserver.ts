@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { DevKube } from "../devkube/server.ts";
 
 export interface DevApiserverOptions {
+  readonly host: string;
   readonly port: number;
   readonly kubeconfigOut: string | undefined;
 }
@@ -12,7 +13,7 @@ export async function runDevApiserver(
   options: DevApiserverOptions,
   stdout: (text: string) => void,
 ): Promise<number> {
-  const kube = await DevKube.start({ port: options.port });
+  const kube = await DevKube.start({ host: options.host, port: options.port });
   if (options.kubeconfigOut)
     await writeFile(options.kubeconfigOut, kube.kubeconfig(), { mode: 0o600 });
   stdout(`${kube.url}\n`);

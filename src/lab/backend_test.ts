@@ -1,0 +1,71 @@
+// Two backends on loopback addresses, as two nodes: the one without a backend Pod
+// passes requests on, like kube-proxy.
+import assert from "node:assert/strict";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { FORWARDED_HEADER, startBackend } from "./backend.ts";
+
+let backendNodes: string[] = [];
+const servers: Server[] = [];
+let port = 0;
+
+before(async () => {
+  const addresses = {
+    node1: "127.0.0.1",
+    node2: "127.0.0.2",
+    node3: "127.0.0.3",
+    node4: "127.0.0.4",
+  };
+  const start = (node: keyof typeof addresses, at: number) =>
+    startBackend({
+      node,
+      backendNodes: () => backendNodes,
+      addresses,
+      port: at,
+      host: addresses[node],
+    });
+  const first = await start("node1", 0);
+  port = (first.address() as AddressInfo).port;
+  servers.push(first, await start("node2", port), await start("node3", port));
+  // node4 has no server: a node that is down.
+});
+
+after(() => {
+  for (const server of servers) server.close();
+});
+
+async function get(host: string, headers: Record<string, string> = {}): Promise<[number, string]> {
+  const response = await fetch(`http://${host}:${port}/`, { headers });
+  return [response.status, await response.text()];
+}
+
+describe("lab backend", () => {
+  it("answers with its node's name where a backend runs", async () => {
+    backendNodes = ["node1", "node2"];
+    assert.deepEqual(await get("127.0.0.1"), [200, "node1\n"]);
+    assert.deepEqual(await get("127.0.0.2"), [200, "node2\n"]);
+  });
+
+  it("passes requests on to the nodes with backends, in turn", async () => {
+    backendNodes = ["node2"];
+    assert.deepEqual(await get("127.0.0.1"), [200, "node2\n"]);
+    backendNodes = ["node2", "node3"];
+    const answers = [await get("127.0.0.1"), await get("127.0.0.1")].map(([, text]) => text);
+    assert.deepEqual(answers.sort(), ["node2\n", "node3\n"]);
+  });
+
+  it("answers 503 with no backend anywhere, and never forwards a forwarded request", async () => {
+    backendNodes = [];
+    assert.equal((await get("127.0.0.1"))[0], 503);
+    backendNodes = ["node2"];
+    assert.equal((await get("127.0.0.1", { [FORWARDED_HEADER]: "node9" }))[0], 503);
+  });
+
+  it("answers 502 when the node it forwards to does not answer", async () => {
+    backendNodes = ["node4"];
+    const [status, text] = await get("127.0.0.1");
+    assert.equal(status, 502);
+    assert.match(text, /node4 did not answer/);
+  });
+});

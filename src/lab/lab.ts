@@ -1,0 +1,551 @@
+// The lab's commands: up, down, info, backends, fail, heal, exec. This file puts the
+// parts together — topology (what to build), wiring + netns (the kernel), processes
+// (devkube, controller, endpoints mirror, backends, agents), objects + api (the cluster's
+// contents) and state (the lab directory) — and keeps `up` and `down` symmetrical: down
+// undoes whatever part of up happened, so it also cleans up after an up that failed.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LabApi } from "./api.ts";
+import { BACKEND_LABELS, BACKEND_NAMESPACE, labInfo } from "./info.ts";
+import {
+  deleteLink,
+  deleteNamespace,
+  hostRouteDestinations,
+  linkExists,
+  listNamespaces,
+  namespacePids,
+  runPhases,
+  setLink,
+} from "./netns.ts";
+import {
+  agentKeySecret,
+  backendPod,
+  backendPodName,
+  INSTALL_NAMESPACE,
+  namespaceObject,
+  nodeObject,
+} from "./objects.ts";
+import {
+  isRunning,
+  logPath,
+  pidOf,
+  runningProcesses,
+  signal,
+  startProcess,
+  stopProcesses,
+  type ProcessSpec,
+} from "./processes.ts";
+import { labDir, LabFiles, type FailureMode, type LabState } from "./state.ts";
+import { LabError } from "./error.ts";
+import { labState, type LabRef } from "./status.ts";
+import {
+  API_PORT,
+  BACKEND_PORT,
+  checkOptions,
+  defaultIndex,
+  ownsNamespace,
+  routeClashes,
+  topology,
+  type LabNode,
+  type Topology,
+} from "./topology.ts";
+import { buildPhases } from "./wiring.ts";
+
+export { LabError, type LabRef };
+
+export interface UpOptions extends LabRef {
+  readonly nodes: number;
+  readonly ipv6: boolean;
+  readonly index?: number;
+  readonly agents: boolean;
+}
+
+export interface UpResult {
+  state: LabState;
+  /** Things that went wrong without stopping the lab, e.g. an agent that exited at once. */
+  warnings: string[];
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+export async function labUp(options: UpOptions): Promise<UpResult> {
+  requireRoot();
+  const index = options.index ?? defaultIndex(options.name);
+  const lab = { name: options.name, nodes: options.nodes, ipv6: options.ipv6, index };
+  const invalid = checkOptions(lab);
+  if (invalid) throw new LabError(invalid);
+  const shape = topology(lab);
+  const files = new LabFiles(labDir(options.name, options.dir));
+  await refuseClashes(shape);
+  // Before anything that a failure would undo: undoing removes the directory's contents.
+  await files.create();
+
+  // Ctrl-C during up leaves no half-built lab behind: it becomes an error like any other.
+  const interrupted = new AbortController();
+  const interrupt = () =>
+    interrupted.abort(new LabError("interrupted; what was built is removed again"));
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    return await build(shape, files, options.agents, interrupted.signal);
+  } catch (error) {
+    await labDown({ name: options.name, dir: files.dir }).catch(() => {});
+    throw error;
+  } finally {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+  }
+}
+
+async function refuseClashes(shape: Topology): Promise<void> {
+  const { name } = shape.options;
+  const existing = (await listNamespaces()).filter((namespace) => ownsNamespace(name, namespace));
+  if (existing.length > 0)
+    throw new LabError(`lab ${name} is already up; run herald lab down --name ${name}`);
+  if (await linkExists(null, shape.host.interface))
+    throw new LabError(
+      `host interface ${shape.host.interface} exists already: lab index ${shape.options.index} is ` +
+        `taken (by another lab, or one left over); choose another with --index`,
+    );
+  const ours = [shape.lan, shape.clientLink, shape.routedPool].flatMap((pair) =>
+    [pair.ipv4, pair.ipv6].filter((cidr): cidr is string => cidr !== null),
+  );
+  for (const route of await hostRouteDestinations()) {
+    const clash = ours.find((cidr) => routeClashes(cidr, route.dst));
+    if (clash)
+      throw new LabError(
+        `${clash} is already routed on this host (${route.dst} dev ${route.dev}); ` +
+          `choose another lab index with --index`,
+      );
+  }
+}
+
+async function build(
+  shape: Topology,
+  files: LabFiles,
+  agents: boolean,
+  signal: AbortSignal,
+): Promise<UpResult> {
+  const allNodes = shape.nodes.map((node) => node.name);
+  // State first: a down after a failure anywhere below finds what to undo.
+  await files.writeState(stateOf(shape, files, agents, allNodes, {}));
+  await files.writeBackends(allNodes);
+
+  await runPhases(buildPhases(shape));
+  signal.throwIfAborted();
+
+  const info = labInfo(shape, files.dir, allNodes);
+  const apiserver = startProcess(files, apiserverSpec(shape, files));
+  for (const node of shape.nodes) startProcess(files, backendSpec(node, files));
+  await waitFor("the API server", signal, async () => {
+    if (!isRunning(apiserver))
+      throw new LabError(`the API server exited: ${tail(files, "apiserver")}`);
+    const response = await fetch(`${info.apiServer}/readyz`).catch(() => undefined);
+    return response?.ok === true && existsSync(files.kubeconfig);
+  });
+
+  const { api, close } = await connect(files);
+  try {
+    await installCluster(api, shape, signal);
+    startProcess(files, endpointsSpec(files));
+    startProcess(files, controllerSpec(files));
+    if (agents) for (const node of shape.nodes) startProcess(files, agentSpec(node, files));
+
+    await Promise.all([
+      waitFor("the endpoints mirror to sync", signal, () => {
+        const pid = pidOf(files, "endpoints");
+        if (pid === undefined)
+          throw new LabError(`the endpoints mirror exited: ${tail(files, "endpoints")}`);
+        return existsSync(files.endpointsReady);
+      }),
+      ...shape.nodes.map((node) =>
+        waitFor(`the backend on ${node.name}`, signal, async () => {
+          const response = await fetch(`http://${node.ipv4}:${BACKEND_PORT}/`).catch(
+            () => undefined,
+          );
+          return response !== undefined && (await response.text()) === `${node.name}\n`;
+        }),
+      ),
+    ]);
+  } finally {
+    await close();
+  }
+
+  // Give a process that fails on start (a bad flag, a crash) a moment to do so, so that
+  // `up` reports it instead of leaving it to be found in the logs.
+  await sleep(300);
+  const running = runningProcesses(files);
+  const warnings: string[] = [];
+  for (const spec of allSpecs(shape, files, agents)) {
+    if (!running.has(spec.role))
+      warnings.push(`${spec.role} is not running: ${tail(files, spec.role)}`);
+  }
+  const state = stateOf(shape, files, agents, allNodes, Object.fromEntries(running));
+  await files.writeState(state);
+  return { state, warnings };
+}
+
+/** CRDs (established), the install namespace and agent key, Nodes, and the backend Pods. */
+async function installCluster(api: LabApi, shape: Topology, signal: AbortSignal): Promise<void> {
+  const { customResourceDefinitions } = await import("../api/crds.ts");
+  const crds = customResourceDefinitions();
+  for (const crd of crds)
+    await api.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  await waitFor("the CRDs to be established", signal, async () => {
+    for (const crd of crds) {
+      const stored = (await api.request(
+        "GET",
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+      )) as { status?: { conditions?: { type: string; status: string }[] } };
+      const established = stored.status?.conditions?.some(
+        (condition) => condition.type === "Established" && condition.status === "True",
+      );
+      if (!established) return false;
+    }
+    return true;
+  });
+  const ns = namespaceObject(INSTALL_NAMESPACE);
+  await api.ensure(ns.collection, ns.body);
+  const secret = agentKeySecret(randomBytes(32));
+  await api.ensure(secret.collection, secret.body);
+  const now = new Date();
+  await Promise.all(
+    shape.nodes.map(async (node) => {
+      const { object, status } = nodeObject(node, now);
+      await api.ensure(object.collection, object.body);
+      // Also as a status write: a real API server drops status on create.
+      await api.mergePatch(`${object.path}/status`, { status });
+      await createBackendPod(api, node, now);
+    }),
+  );
+}
+
+async function createBackendPod(api: LabApi, node: LabNode, now: Date): Promise<void> {
+  const { object, status } = backendPod(node, now);
+  await api.ensure(object.collection, object.body);
+  await api.mergePatch(`${object.path}/status`, { status });
+}
+
+export interface DownResult {
+  stopped: number;
+  namespaces: string[];
+}
+
+/** Idempotent: stops, deletes and removes whatever of the lab exists. */
+export async function labDown(ref: LabRef): Promise<DownResult> {
+  requireRoot();
+  const files = new LabFiles(labDir(ref.name, ref.dir));
+  const state = files.readState();
+  const namespaces = (await listNamespaces()).filter((namespace) =>
+    ownsNamespace(ref.name, namespace),
+  );
+
+  const pids = new Set(runningProcesses(files).values());
+  for (const namespace of namespaces)
+    for (const pid of await namespacePids(namespace)) pids.add(pid);
+  await stopProcesses(pids);
+
+  // Deleting one end of a veth deletes both at once; a deleted namespace takes its
+  // links with it only when the kernel gets round to it. The bridge-side end of the
+  // host's link is in our own namespace, so it is removed even if state.json is gone.
+  const lan = namespaces.find((namespace) => namespace.endsWith("-lan"));
+  if (lan && (await linkExists(lan, "host"))) await deleteLink(lan, "host").catch(() => {});
+  if (state && (await linkExists(null, state.hostInterface)))
+    await deleteLink(null, state.hostInterface);
+
+  for (const namespace of namespaces) await deleteNamespace(namespace);
+  await files.remove();
+  return { stopped: pids.size, namespaces };
+}
+
+/** Moves the backend Pods (and what the backend servers serve) to exactly `nodes`. */
+export async function labBackends(ref: LabRef, nodes: readonly string[]): Promise<string[]> {
+  const { state, files, shape } = labState(ref);
+  const unknown = nodes.filter((node) => !shape.nodes.some((candidate) => candidate.name === node));
+  if (unknown.length > 0)
+    throw new LabError(
+      `no node ${unknown.join(", ")} in lab ${ref.name} (it has node1..node${shape.nodes.length})`,
+    );
+  const wanted = shape.nodes.filter((node) => nodes.includes(node.name));
+  const { api, close } = await connect(files);
+  try {
+    const selector = Object.entries(BACKEND_LABELS)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(",");
+    const current = await api.list<{ metadata: { name: string }; spec?: { nodeName?: string } }>(
+      `/api/v1/namespaces/${BACKEND_NAMESPACE}/pods`,
+      { labelSelector: selector },
+    );
+    const wantedPods = new Set(wanted.map((node) => backendPodName(node.name)));
+    for (const pod of current.items) {
+      if (!wantedPods.has(pod.metadata.name))
+        await api.delete(`/api/v1/namespaces/${BACKEND_NAMESPACE}/pods/${pod.metadata.name}`);
+    }
+    const have = new Set(current.items.map((pod) => pod.metadata.name));
+    const now = new Date();
+    for (const node of wanted)
+      if (!have.has(backendPodName(node.name))) await createBackendPod(api, node, now);
+  } finally {
+    await close();
+  }
+  const names = wanted.map((node) => node.name);
+  await files.writeBackends(names);
+  await files.writeState({ ...state, backends: { ...state.backends, nodes: names } });
+  return names;
+}
+
+/** Fails a node: see docs/lab.md for what each mode stands for. */
+export async function labFail(ref: LabRef, nodeName: string, mode: FailureMode): Promise<string> {
+  requireRoot();
+  const { state, files, shape } = labState(ref);
+  const node = findNode(shape, nodeName);
+  const failures = files.readFailures();
+  const already = failures[node.name];
+  if (already)
+    throw new LabError(
+      `${node.name} is already failed (${already.mode}); run herald lab heal ${node.name} first`,
+    );
+  let stopped: number[] = [];
+  if (mode === "agent") {
+    const pid = pidOf(files, `agent-${node.name}`);
+    if (pid === undefined)
+      throw new LabError(
+        `no agent runs on ${node.name}${state.agents ? "" : " (the lab was started with --no-agents)"}`,
+      );
+    signal(pid, "SIGKILL");
+  } else {
+    await setLink(shape.lanNamespace, node.bridgePort, false);
+    if (mode === "hard") {
+      stopped = await namespacePids(node.namespace);
+      for (const pid of stopped) signal(pid, "SIGSTOP");
+    }
+  }
+  failures[node.name] = { mode, stopped };
+  await files.writeFailures(failures);
+  return {
+    hard: `${node.name} is off: its LAN link is down and its ${stopped.length} processes are stopped`,
+    link: `${node.name}'s LAN link is down; its processes keep running`,
+    agent: `${node.name}'s agent is killed`,
+  }[mode];
+}
+
+/** Undoes any failure of the node and restarts its agent and backend if they are not running. */
+export async function labHeal(ref: LabRef, nodeName: string): Promise<string[]> {
+  requireRoot();
+  const { state, files, shape } = labState(ref);
+  const node = findNode(shape, nodeName);
+  const failures = files.readFailures();
+  const failure = failures[node.name];
+  const done: string[] = [];
+  await setLink(shape.lanNamespace, node.bridgePort, true);
+  if (failure && failure.mode !== "agent") done.push("link up");
+  const stopped = new Set([...(failure?.stopped ?? []), ...(await namespacePids(node.namespace))]);
+  for (const pid of stopped) signal(pid, "SIGCONT");
+  if (failure?.mode === "hard") done.push(`${failure.stopped.length} processes continued`);
+  const specs = [backendSpec(node, files), ...(state.agents ? [agentSpec(node, files)] : [])];
+  for (const spec of specs) {
+    if (pidOf(files, spec.role) === undefined) {
+      startProcess(files, spec);
+      done.push(`${spec.role} restarted`);
+    }
+  }
+  delete failures[node.name];
+  await files.writeFailures(failures);
+  await files.writeState({ ...state, pids: Object.fromEntries(runningProcesses(files)) });
+  return done;
+}
+
+/** Runs a command in one of the lab's namespaces with this terminal; returns its exit code. */
+export async function labExec(
+  ref: LabRef,
+  where: string,
+  argv: readonly string[],
+): Promise<number> {
+  const { shape } = labState(ref);
+  const namespaces: Record<string, string> = {
+    client: shape.clientNamespace,
+    lanclient: shape.lanclientNamespace,
+    router: shape.routerNamespace,
+    lan: shape.lanNamespace,
+    ...Object.fromEntries(shape.nodes.map((node) => [node.name, node.namespace])),
+  };
+  const namespace = namespaces[where];
+  if (!namespace)
+    throw new LabError(
+      `no namespace "${where}" in lab ${ref.name}; one of: ${Object.keys(namespaces).join(", ")}`,
+    );
+  if (argv.length === 0)
+    throw new LabError("no command given (herald lab exec NAMESPACE -- COMMAND…)");
+  const child = spawn("ip", ["netns", "exec", namespace, ...argv], { stdio: "inherit" });
+  // The terminal's Ctrl-C reaches the command directly; this process only waits for it.
+  const ignore = () => {};
+  process.on("SIGINT", ignore);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code, signalName) =>
+        resolve(code ?? 128 + (signalName ? signalNumber(signalName) : 0)),
+      );
+    });
+  } finally {
+    process.off("SIGINT", ignore);
+  }
+}
+
+// ---- the processes ----
+
+function apiserverSpec(shape: Topology, files: LabFiles): ProcessSpec {
+  return {
+    role: "apiserver",
+    namespace: null,
+    args: [
+      "dev-apiserver",
+      "--host",
+      shape.host.ipv4,
+      "--port",
+      String(API_PORT),
+      "--kubeconfig-out",
+      files.kubeconfig,
+    ],
+  };
+}
+
+function controllerSpec(files: LabFiles): ProcessSpec {
+  return {
+    role: "controller",
+    namespace: null,
+    args: [
+      "controller",
+      "--kubeconfig",
+      files.kubeconfig,
+      "--namespace",
+      INSTALL_NAMESPACE,
+      "--identity",
+      "lab",
+      "--metrics-address",
+      "0",
+      "--health-address",
+      "127.0.0.1:0",
+    ],
+  };
+}
+
+function endpointsSpec(files: LabFiles): ProcessSpec {
+  return { role: "endpoints", namespace: null, args: ["lab", "endpoints", "--dir", files.dir] };
+}
+
+function backendSpec(node: LabNode, files: LabFiles): ProcessSpec {
+  return {
+    role: `backend-${node.name}`,
+    namespace: node.namespace,
+    args: ["lab", "backend", "--node", node.name, "--dir", files.dir],
+  };
+}
+
+function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
+  return {
+    role: `agent-${node.name}`,
+    namespace: node.namespace,
+    args: [
+      "agent",
+      "--kubeconfig",
+      files.kubeconfig,
+      "--node-name",
+      node.name,
+      "--namespace",
+      INSTALL_NAMESPACE,
+      "--metrics-address",
+      "0",
+      "--health-address",
+      "127.0.0.1:0",
+      "--log-level",
+      "info",
+    ],
+  };
+}
+
+function allSpecs(shape: Topology, files: LabFiles, agents: boolean): ProcessSpec[] {
+  return [
+    apiserverSpec(shape, files),
+    endpointsSpec(files),
+    controllerSpec(files),
+    ...shape.nodes.map((node) => backendSpec(node, files)),
+    ...(agents ? shape.nodes.map((node) => agentSpec(node, files)) : []),
+  ];
+}
+
+// ---- helpers ----
+
+/**
+ * An API client for the lab's kubeconfig. Loaded on demand: the Kubernetes client takes
+ * most of a second to load, and only up and backends talk to the API.
+ */
+async function connect(files: LabFiles): Promise<{ api: LabApi; close: () => Promise<void> }> {
+  const [{ loadKubeConfig }, { LabApi }] = await Promise.all([
+    import("../kube/kubeconfig.ts"),
+    import("./api.ts"),
+  ]);
+  const config = loadKubeConfig(files.kubeconfig);
+  return { api: new LabApi(config), close: () => config.close() };
+}
+
+function stateOf(
+  shape: Topology,
+  files: LabFiles,
+  agents: boolean,
+  backends: readonly string[],
+  pids: Record<string, number>,
+): LabState {
+  return {
+    ...labInfo(shape, files.dir, backends),
+    index: shape.options.index,
+    agents,
+    hostInterface: shape.host.interface,
+    pids,
+  };
+}
+
+function findNode(shape: Topology, name: string): LabNode {
+  const node = shape.nodes.find((candidate) => candidate.name === name);
+  if (!node)
+    throw new LabError(
+      `no node ${name} in lab ${shape.options.name} (it has node1..node${shape.nodes.length})`,
+    );
+  return node;
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0)
+    throw new LabError("herald lab needs root: it creates network namespaces (run it with sudo)");
+}
+
+/** The last lines of a process's log, for an error message. */
+function tail(files: LabFiles, role: string): string {
+  try {
+    const lines = readFileSync(logPath(files, role), "utf8").trimEnd().split("\n");
+    return `${lines.slice(-5).join("\n")}\n(log: ${logPath(files, role)})`;
+  } catch {
+    return `no log at ${logPath(files, role)}`;
+  }
+}
+
+async function waitFor(
+  what: string,
+  signal: AbortSignal,
+  check: () => boolean | Promise<boolean>,
+  ms = READY_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    signal.throwIfAborted();
+    if (Date.now() > deadline) throw new LabError(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function signalNumber(name: NodeJS.Signals): number {
+  return constants.signals[name] ?? 0;
+}

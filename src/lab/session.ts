@@ -1,0 +1,236 @@
+// Driving a running lab from a program: the demo, the network tests and the failover
+// benchmark all create pools and services, wait for addresses, look at which node holds
+// one and measure outages from the client. One place for that, so the three agree.
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+import { loadKubeConfig } from "../kube/kubeconfig.ts";
+import { LabApi } from "./api.ts";
+import type { LabInfo } from "./info.ts";
+import { HERALD } from "./processes.ts";
+import type { ProbeSample } from "./probe.ts";
+
+const run = promisify(execFile);
+
+export interface ServiceState {
+  addresses: string[];
+  annotations: Record<string, string>;
+  conditions: { type: string; status: string; reason?: string; message?: string }[];
+}
+
+export class LabSession {
+  readonly info: LabInfo;
+  readonly api: LabApi;
+  readonly #close: () => Promise<void>;
+
+  private constructor(info: LabInfo, api: LabApi, close: () => Promise<void>) {
+    this.info = info;
+    this.api = api;
+    this.#close = close;
+  }
+
+  static open(info: LabInfo): LabSession {
+    const config = loadKubeConfig(info.kubeconfig);
+    return new LabSession(info, new LabApi(config), () => config.close());
+  }
+
+  close(): Promise<void> {
+    return this.#close();
+  }
+
+  /** The namespace behind a short name: client, lanclient, router, lan, node1… */
+  namespace(where: string): string {
+    const found =
+      where in this.info.namespaces.nodes
+        ? this.info.namespaces.nodes[where]
+        : (this.info.namespaces as unknown as Record<string, string>)[where];
+    if (!found) throw new Error(`no namespace ${where} in the lab`);
+    return found;
+  }
+
+  /** Runs a command in a lab namespace and returns its stdout; throws on a non-zero exit. */
+  async exec(where: string, argv: readonly string[], timeoutMs = 10_000): Promise<string> {
+    const { stdout } = await run("ip", ["netns", "exec", this.namespace(where), ...argv], {
+      timeout: timeoutMs,
+    });
+    return stdout;
+  }
+
+  /** Like exec, but a failure is a result, not an exception. */
+  async tryExec(where: string, argv: readonly string[], timeoutMs = 10_000) {
+    try {
+      return { ok: true, output: await this.exec(where, argv, timeoutMs) };
+    } catch (error) {
+      const failed = error as { stdout?: string; stderr?: string; message: string };
+      return { ok: false, output: `${failed.stdout ?? ""}${failed.stderr ?? failed.message}` };
+    }
+  }
+
+  /** An HTTP GET from a lab namespace (curl), answering with the body's first line. */
+  async curl(where: string, address: string, timeoutMs = 3000): Promise<string> {
+    const host = address.includes(":") ? `[${address}]` : address;
+    const output = await this.exec(
+      where,
+      ["curl", "-sS", "--max-time", String(timeoutMs / 1000), `http://${host}/`],
+      timeoutMs + 2000,
+    );
+    return output.split("\n")[0] ?? "";
+  }
+
+  /** Nodes whose kernel holds `address` on some interface (`ip -j addr` in each node). */
+  async holders(address: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of this.info.nodes) {
+      const { ok, output } = await this.tryExec(node.name, ["ip", "-j", "addr", "show"]);
+      if (!ok) continue;
+      const links = JSON.parse(output) as { addr_info?: { local?: string }[] }[];
+      if (links.some((link) => link.addr_info?.some((a) => a.local === address)))
+        found.push(node.name);
+    }
+    return found;
+  }
+
+  /** The MAC the router's neighbour table has for `address`, if any. */
+  async routerNeighbour(address: string): Promise<string | undefined> {
+    const output = await this.exec("router", ["ip", "-j", "neigh", "show", address]);
+    const entries = JSON.parse(output || "[]") as { lladdr?: string }[];
+    return entries[0]?.lladdr;
+  }
+
+  async applyPool(name: string, spec: Record<string, unknown>): Promise<void> {
+    const path = "/apis/herald.dev/v1alpha1/addresspools";
+    const body = {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "AddressPool",
+      metadata: { name },
+      spec,
+    };
+    try {
+      await this.api.create(path, body);
+    } catch {
+      await this.api.mergePatch(`${path}/${name}`, { spec });
+    }
+  }
+
+  async createService(
+    name: string,
+    spec: Record<string, unknown>,
+    annotations: Record<string, string> = {},
+  ): Promise<void> {
+    await this.api.create(`/api/v1/namespaces/default/services`, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, annotations },
+      spec: {
+        type: "LoadBalancer",
+        selector: this.info.backends.labels,
+        ports: [{ name: "http", port: 80, targetPort: this.info.backends.port, protocol: "TCP" }],
+        ...spec,
+      },
+    });
+  }
+
+  async service(name: string): Promise<ServiceState> {
+    const service = (await this.api.request(
+      "GET",
+      `/api/v1/namespaces/default/services/${name}`,
+    )) as {
+      metadata?: { annotations?: Record<string, string> };
+      status?: {
+        loadBalancer?: { ingress?: { ip?: string }[] };
+        conditions?: ServiceState["conditions"];
+      };
+    };
+    return {
+      addresses: (service.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])),
+      annotations: service.metadata?.annotations ?? {},
+      conditions: service.status?.conditions ?? [],
+    };
+  }
+
+  async events(name: string): Promise<{ reason: string; message: string; source: string }[]> {
+    const list = (await this.api.request(
+      "GET",
+      `/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=${name}`,
+    )) as {
+      items: {
+        reason?: string;
+        message?: string;
+        reportingInstance?: string;
+        source?: { component?: string; host?: string };
+      }[];
+    };
+    return list.items.map((e) => ({
+      reason: e.reason ?? "",
+      message: e.message ?? "",
+      source: e.reportingInstance ?? e.source?.host ?? e.source?.component ?? "",
+    }));
+  }
+
+  /**
+   * Starts the lab's prober in a namespace: a GET on a new connection every `intervalMs`.
+   * `result` resolves with every sample when it ends.
+   */
+  probe(
+    where: string,
+    address: string,
+    options: { intervalMs: number; timeoutMs: number; durationMs: number },
+  ): { result: Promise<ProbeSample[]> } {
+    const host = address.includes(":") ? `[${address}]` : address;
+    const child = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        this.namespace(where),
+        process.execPath,
+        HERALD,
+        "lab",
+        "probe",
+        `http://${host}/`,
+        "--interval",
+        String(options.intervalMs),
+        "--timeout",
+        String(options.timeoutMs),
+        "--duration",
+        String(options.durationMs),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const result = new Promise<ProbeSample[]>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code !== 0) reject(new Error(`lab probe exited ${code}: ${stderr}`));
+        else resolve(JSON.parse(stdout) as ProbeSample[]);
+      });
+    });
+    return { result };
+  }
+}
+
+/** Polls until `check` gives a value other than undefined/false; throws after `ms`. */
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 15_000,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
