@@ -67,3 +67,12 @@ if (only.length === 0 || only.includes("controller")) {
     ...run("controller.ts", ["10000", "32"]),
   });
 }
+
+if (only.length === 0 || only.includes("detector")) {
+  // DETECTOR_SOAK_SECONDS=600 adds the ten-minute soak under CPU load (off by default).
+  save("detector", {
+    target:
+      "a stopped member seen dead by every other in < 1 s at 100/300/700 ms; packets per member flat from 3 to 200 members; no false deaths under CPU load",
+    ...run("detector.ts", ["3", "50", "200"]),
+  });
+}

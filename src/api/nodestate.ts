@@ -1,7 +1,7 @@
 // NodeState (herald.dev/v1alpha1): what one node's agent is doing, named after the node and
 // written only by that agent. It has no spec: nothing in it is a request.
-import type { ObjectMeta } from "./meta.ts";
-import { objectSchema, type ObjectSchema } from "./openapi.ts";
+import type { Condition, ObjectMeta } from "./meta.ts";
+import { conditionsSchema, objectSchema, type ObjectSchema } from "./openapi.ts";
 import type { API_VERSION } from "./addresspool.ts";
 
 export const ANNOUNCEMENT_MODES = ["Local", "Routed"] as const;
@@ -59,11 +59,29 @@ export interface NodeStateCounts {
   dead: number;
 }
 
+/**
+ * An interface that can hold local addresses, with the subnets on it. Other agents read
+ * these to know which nodes can take a local address, so that every agent elects the same
+ * announcer without asking.
+ */
+export interface NodeInterface {
+  name: string;
+  /** CIDRs of the interface's own addresses, e.g. "192.168.1.7/24". */
+  subnets: string[];
+}
+
 export interface NodeStateStatus {
   announced?: AnnouncedAddress[];
+  interfaces?: NodeInterface[];
   bgpSessions?: BGPSessionStatus[];
   detector?: DetectorView;
   counts?: NodeStateCounts;
+  /**
+   * Ready: the agent runs and announces. Problems it cannot fix itself are conditions too:
+   * ConfigValid (AgentConfig or pool interface regexes), KernelReady (sysctls, kube-proxy
+   * IPVS without strictARP), DetectorHealthy (key missing, forged or replayed heartbeats).
+   */
+  conditions?: Condition[];
   /** When the agent last wrote this status; a stale time means the agent is gone. */
   updateTime?: string;
 }
@@ -108,6 +126,24 @@ export const nodeStateStatusSchema: ObjectSchema<NodeStateStatus> = objectSchema
       "x-kubernetes-list-type": "map",
       "x-kubernetes-list-map-keys": ["address"],
     },
+    interfaces: {
+      type: "array",
+      items: objectSchema<NodeInterface>()(
+        {
+          name: { type: "string", maxLength: 15 },
+          subnets: {
+            type: "array",
+            items: { type: "string", maxLength: 49 },
+            maxItems: 256,
+            "x-kubernetes-list-type": "set",
+          },
+        },
+        ["name", "subnets"],
+      ),
+      maxItems: 256,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+    },
     bgpSessions: {
       type: "array",
       items: objectSchema<BGPSessionStatus>()(
@@ -139,6 +175,7 @@ export const nodeStateStatusSchema: ObjectSchema<NodeStateStatus> = objectSchema
       },
       ["local", "routed", "sessionsEstablished", "sessions", "suspects", "dead"],
     ),
+    conditions: conditionsSchema,
     updateTime: { type: "string", format: "date-time" },
   },
   [],

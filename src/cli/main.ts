@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
+import type { AgentCommandOptions } from "./agent.ts";
 import type { ControllerCommandOptions } from "./controller.ts";
+import type { LabUpCommandOptions } from "./lab.ts";
 import type { CommandIO } from "./plan.ts";
 
 const { version } = JSON.parse(
@@ -45,7 +47,7 @@ export function buildProgram(): Command {
       // No default here: a one-shot command wants only warnings, a daemon its info lines.
       new Option(
         "--log-level <level>",
-        "log level on stderr (default: warn, or info for controller)",
+        "log level on stderr (default: warn, or info for controller and agent)",
       ).choices(["trace", "debug", "info", "warn", "error", "silent"]),
     )
     .showHelpAfterError("(run with --help for usage)");
@@ -128,21 +130,202 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("agent")
+    .description(
+      "Run the node agent (one per node, hostNetwork, NET_ADMIN + NET_RAW): elects the node " +
+        "announcing each local address, puts it on the kernel and announces it by ARP/NDP.",
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)",
+    )
+    .option(
+      "--node-name <name>",
+      "this node (env NODE_NAME, from the downward API)",
+      process.env.NODE_NAME,
+    )
+    .option(
+      "--namespace <name>",
+      "namespace of the failure-detector key Secret (env POD_NAMESPACE)",
+      CONTROLLER_DEFAULTS.namespace,
+    )
+    .option(
+      "--key-secret <name>",
+      'Secret holding the failure detector\'s HMAC key under "key"',
+      "herald-agent-key",
+    )
+    .option(
+      "--class-only",
+      "serve only loadBalancerClass herald.dev/herald, not services without a class",
+      false,
+    )
+    .option("--metrics-address <host:port>", "Prometheus /metrics (0 to disable)", "0.0.0.0:7475")
+    .option("--health-address <host:port>", "/healthz and /readyz", "0.0.0.0:7476")
+    .action(async (options: AgentCommandOptions) => {
+      const level = program.opts<{ logLevel?: string }>().logLevel ?? "info";
+      const { runAgent } = await import("./agent.ts");
+      process.exitCode = await runAgent(options, createLogger(level as "info", "herald-agent"));
+    });
+
+  program
     .command("dev-apiserver")
     .description(
       "Run devkube, an in-memory Kubernetes API server for tests, the lab and trying Herald with " +
         "kubectl. It keeps state in memory only and has NO authentication: listen on loopback " +
         "and never expose it. Prints its URL.",
     )
-    .option("--port <port>", "port on 127.0.0.1 (0 picks a free one)", parsePort, 0)
+    .option("--host <address>", "address to listen on (the lab uses its LAN address)", "127.0.0.1")
+    .option("--port <port>", "port (0 picks a free one)", parsePort, 0)
     .option("--kubeconfig-out <file>", "write a kubeconfig for it to this file")
-    .action(async (options: { port: number; kubeconfigOut?: string }) => {
+    .action(async (options: { host: string; port: number; kubeconfigOut?: string }) => {
       const { runDevApiserver } = await import("./dev-apiserver.ts");
       process.exitCode = await runDevApiserver(
-        { port: options.port, kubeconfigOut: options.kubeconfigOut },
+        { host: options.host, port: options.port, kubeconfigOut: options.kubeconfigOut },
         (text) => process.stdout.write(text),
       );
     });
+
+  // ---- herald lab: a bare-metal cluster in network namespaces (src/lab/, docs/lab.md) ----
+  const lab = program
+    .command("lab")
+    .description(
+      "A whole bare-metal cluster on this host, in network namespaces: nodes on a LAN bridge, " +
+        "an upstream router with a client behind it, devkube, the controller and agents. Needs root.",
+    );
+  const labRef = (command: Command) =>
+    command
+      .option("--name <name>", "lab name (namespaces are hl-NAME-*)", "lab")
+      .option("--dir <dir>", "lab directory (default: HERALD_LAB_DIR or /run/herald/lab-NAME)");
+  const labLevel = (fallback: string) => program.opts<{ logLevel?: string }>().logLevel ?? fallback;
+  const labOutput = {
+    stdout: (text: string) => process.stdout.write(text),
+    stderr: (text: string) => process.stderr.write(text),
+  };
+  labRef(lab.command("up"))
+    .description("Build the lab and start its processes; returns once it answers.")
+    .option("--nodes <n>", "number of nodes", parseCount, 3)
+    .option("--ipv6", "IPv6 as well as IPv4 everywhere", false)
+    .option("--index <k>", "which share of the address space (default: from the name)", (value) => {
+      const index = Number(value);
+      if (!Number.isInteger(index) || index < 0 || index > 127)
+        throw new InvalidArgumentError("a whole number from 0 to 127");
+      return index;
+    })
+    .option("--no-agents", "start no agents (to run them by hand)")
+    .action(async (options: LabUpCommandOptions) => {
+      const { runLabUp } = await import("./lab.ts");
+      process.exitCode = await runLabUp(options, labOutput);
+    });
+  labRef(lab.command("down"))
+    .description("Stop the lab's processes, delete its namespaces and directory (idempotent).")
+    .action(async (options: { name: string; dir?: string }) => {
+      const { runLabDown } = await import("./lab.ts");
+      process.exitCode = await runLabDown(options, labOutput);
+    });
+  labRef(lab.command("info"))
+    .description("Show the lab's namespaces, addresses, pools and processes.")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .action(async (options: { name: string; dir?: string; output: "json" | "text" }) => {
+      const { runLabInfo } = await import("./lab.ts");
+      process.exitCode = await runLabInfo(options, options.output, labOutput);
+    });
+  labRef(lab.command("kubeconfig"))
+    .description("Print the path of the lab's kubeconfig.")
+    .action(async (options: { name: string; dir?: string }) => {
+      const { runLabKubeconfig } = await import("./lab.ts");
+      process.exitCode = await runLabKubeconfig(options, labOutput);
+    });
+  labRef(lab.command("exec"))
+    .description("Run a command in a lab namespace: client, lanclient, router, lan or nodeN.")
+    .argument("<namespace>", "client, lanclient, router, lan or a node name")
+    .argument("<command...>", "the command, after --")
+    .action(async (namespace: string, argv: string[], options: { name: string; dir?: string }) => {
+      const { runLabExec } = await import("./lab.ts");
+      process.exitCode = await runLabExec(options, namespace, argv, labOutput);
+    });
+  labRef(lab.command("backends"))
+    .description("Move the backend Pods to exactly these nodes (comma list).")
+    .argument("<nodes>", "e.g. node1,node3")
+    .action(async (nodes: string, options: { name: string; dir?: string }) => {
+      const { runLabBackends } = await import("./lab.ts");
+      process.exitCode = await runLabBackends(options, nodes, labOutput);
+    });
+  labRef(lab.command("fail"))
+    .description(
+      "Fail a node. hard: as if powered off (LAN link down, its processes stopped); " +
+        "agent: kill its agent only; link: LAN link down only.",
+    )
+    .argument("<node>")
+    .addOption(
+      new Option("--mode <mode>", "how it fails")
+        .choices(["hard", "agent", "link"])
+        .default("hard"),
+    )
+    .action(
+      async (
+        node: string,
+        options: { name: string; dir?: string; mode: "hard" | "agent" | "link" },
+      ) => {
+        const { runLabFail } = await import("./lab.ts");
+        process.exitCode = await runLabFail(options, node, options.mode, labOutput);
+      },
+    );
+  labRef(lab.command("heal"))
+    .description("Undo a node's failure: link up, processes continued, agent restarted.")
+    .argument("<node>")
+    .action(async (node: string, options: { name: string; dir?: string }) => {
+      const { runLabHeal } = await import("./lab.ts");
+      process.exitCode = await runLabHeal(options, node, labOutput);
+    });
+  lab
+    .command("demo")
+    .description(
+      "Walk through Herald in a fresh lab: a pool and a service, traffic from the LAN and " +
+        "through the router, the announcing node powered off and the outage measured.",
+    )
+    .option("--name <name>", "lab name", "demo")
+    .option("--nodes <n>", "number of nodes", parseCount, 3)
+    .option("--keep", "leave the lab up afterwards", false)
+    .action(async (options: { name: string; nodes: number; keep: boolean }) => {
+      const { runLabDemo } = await import("./lab.ts");
+      process.exitCode = await runLabDemo(options, labOutput);
+    });
+  // Measures outages for the demo, tests and benchmark, from inside a lab namespace.
+  lab
+    .command("probe", { hidden: true })
+    .argument("<url>")
+    .option("--interval <ms>", "between requests", parseCount, 10)
+    .option("--timeout <ms>", "per request", parseCount, 1000)
+    .option("--duration <ms>", "how long to probe", parseCount, 5000)
+    .action(
+      async (url: string, options: { interval: number; timeout: number; duration: number }) => {
+        const { probe } = await import("../lab/probe.ts");
+        const samples = await probe({
+          url,
+          intervalMs: options.interval,
+          timeoutMs: options.timeout,
+          durationMs: options.duration,
+        });
+        process.stdout.write(JSON.stringify(samples));
+      },
+    );
+  // The lab's own processes, started by `lab up`.
+  labRef(lab.command("backend", { hidden: true }))
+    .requiredOption("--node <node>")
+    .action(async (options: { name: string; dir?: string; node: string }) => {
+      const { runLabBackend } = await import("./lab.ts");
+      process.exitCode = await runLabBackend(options, await io(labLevel("info")));
+    });
+  labRef(lab.command("endpoints", { hidden: true })).action(
+    async (options: { name: string; dir?: string }) => {
+      const { runLabEndpoints } = await import("./lab.ts");
+      process.exitCode = await runLabEndpoints(options, await io(labLevel("info")));
+    },
+  );
 
   return program;
 }

@@ -19,6 +19,8 @@ export class ApiError extends Error {
   }
 }
 
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export class RawClient {
   readonly #config: KubeConfig;
   readonly #limiter: TokenBucket | undefined;
@@ -29,7 +31,7 @@ export class RawClient {
   }
 
   async request(
-    method: "GET" | "PATCH",
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     path: string,
     body?: unknown,
     contentType?: string,
@@ -37,10 +39,7 @@ export class RawClient {
     await this.#limiter?.wait();
     const server = this.#config.getCurrentCluster()?.server;
     if (!server) throw new Error("kubeconfig has no current cluster");
-    const context = new RequestContext(
-      `${server}${path}`,
-      method === "GET" ? HttpMethod.GET : HttpMethod.PATCH,
-    );
+    const context = new RequestContext(`${server}${path}`, HttpMethod[method]);
     await this.#config.applySecurityAuthentication(context);
     const headers: Record<string, string> = { ...context.getHeaders(), Accept: "application/json" };
     if (contentType) headers["Content-Type"] = contentType;
@@ -49,6 +48,9 @@ export class RawClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       dispatcher: context.getDispatcher() as never,
+      // A request to an unreachable server would otherwise wait for the kernel to give up
+      // on the connection (minutes); callers retry sooner than that.
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await response.text();
     if (!response.ok) throw new ApiError(response.status, text, method, path);

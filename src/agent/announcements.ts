@@ -1,0 +1,190 @@
+// Which node announces which address, and how (DESIGN §5). Pure: every agent runs this on
+// the same view of the cluster and reaches the same answer, so no agent has to ask another.
+//
+// For each address held by LoadBalancer services:
+//  - the pool that owns it gives the mode (Local, Routed, or Auto) and a node selector;
+//  - a node is eligible when it is Ready, has its network, is not excluded by label, is
+//    selected by the pool, is alive to the failure detector, and — with
+//    externalTrafficPolicy Local — has a serving endpoint of the service itself;
+//  - nothing is announced while no service on the address has a serving endpoint;
+//  - Local: of the eligible nodes that can place the address on an interface, the one with
+//    the highest rendezvous weight announces it;
+//  - Auto: Local when some eligible node can place it, Routed otherwise.
+import type { Labels, LabelSelector } from "../api/selector.ts";
+import { selectorMatches } from "../api/selector.ts";
+import type { Family } from "../ipam/address.ts";
+import { electAnnouncer } from "./election.ts";
+
+/** Kubernetes' own label for nodes that must not carry load-balancer traffic. */
+export const EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
+
+export interface NodeInfo {
+  name: string;
+  labels: Labels;
+  ready: boolean;
+  networkUnavailable: boolean;
+}
+
+export interface EndpointInfo {
+  nodeName: string | undefined;
+  serving: boolean;
+}
+
+export interface ServiceInfo {
+  /** "namespace/name" */
+  key: string;
+  /** Held addresses, canonical text. */
+  addresses: readonly string[];
+  trafficPolicy: "Cluster" | "Local";
+  endpoints: readonly EndpointInfo[];
+}
+
+export interface PoolInfo {
+  name: string;
+  announce: "Auto" | "Local" | "Routed";
+  nodeSelector: LabelSelector | undefined;
+  /** Interface regexes for local addresses (the pool's, else AgentConfig's); empty: by subnet. */
+  interfaces: readonly string[];
+}
+
+/** Where a node would put a local address, or why it cannot. */
+export type Placement = { interface: string } | { error: string };
+
+export interface AnnouncementInputs {
+  nodes: ReadonlyMap<string, NodeInfo>;
+  /** The failure detector's verdict; the agent's own node is always alive to itself. */
+  alive: (node: string) => boolean;
+  /** The pool owning an address, undefined when no pool does. */
+  poolOf: (address: string) => PoolInfo | undefined;
+  services: readonly ServiceInfo[];
+  placement: (node: string, address: string, pool: PoolInfo) => Placement;
+}
+
+export interface AddressDecision {
+  address: string;
+  family: Family;
+  /** Every service holding the address, sorted. */
+  services: string[];
+  pool: string | undefined;
+  mode: "Local" | "Routed" | undefined;
+  /** Local: the one announcing node. */
+  announcer?: string;
+  interface?: string;
+  /** Routed: every eligible node. */
+  routedBy?: string[];
+  /** Why the address is not announced (or not by every node it could be). */
+  problem?: string;
+  /**
+   * The node that reports `problem` (events are written once, not by every agent): the
+   * rendezvous winner among the nodes alive to the failure detector.
+   */
+  reporter?: string;
+}
+
+/** Why a node cannot announce for a pool, or undefined when it can. */
+export function nodeProblem(
+  node: NodeInfo | undefined,
+  pool: PoolInfo,
+  alive: boolean,
+): string | undefined {
+  if (!node) return "no Node object";
+  if (!node.ready) return "not Ready";
+  if (node.networkUnavailable) return "NetworkUnavailable";
+  if (node.labels[EXCLUDE_LABEL] !== undefined) return `labelled ${EXCLUDE_LABEL}`;
+  if (pool.nodeSelector && !selectorMatches(pool.nodeSelector, node.labels))
+    return `not selected by pool ${pool.name}`;
+  if (!alive) return "dead to the failure detector";
+  return undefined;
+}
+
+export function decideAnnouncements(inputs: AnnouncementInputs): AddressDecision[] {
+  const byAddress = new Map<string, ServiceInfo[]>();
+  for (const service of inputs.services) {
+    for (const address of service.addresses) {
+      const holders = byAddress.get(address);
+      if (holders) holders.push(service);
+      else byAddress.set(address, [service]);
+    }
+  }
+  const living = [...inputs.nodes.keys()].filter((name) => inputs.alive(name));
+  const decisions: AddressDecision[] = [];
+  for (const [address, holders] of byAddress) {
+    const decision = decide(address, holders, inputs);
+    if (decision.problem !== undefined) decision.reporter = electAnnouncer(address, living);
+    decisions.push(decision);
+  }
+  return decisions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
+function decide(
+  address: string,
+  holders: readonly ServiceInfo[],
+  inputs: AnnouncementInputs,
+): AddressDecision {
+  const decision: AddressDecision = {
+    address,
+    family: address.includes(":") ? "IPv6" : "IPv4",
+    services: holders.map((s) => s.key).sort(),
+    pool: undefined,
+    mode: undefined,
+  };
+  const pool = inputs.poolOf(address);
+  if (!pool) return { ...decision, problem: "no AddressPool owns this address" };
+  decision.pool = pool.name;
+
+  const serving = holders.filter((s) => s.endpoints.some((e) => e.serving));
+  if (serving.length === 0) {
+    return {
+      ...decision,
+      mode: pool.announce === "Routed" ? "Routed" : "Local",
+      problem: "no serving endpoint",
+    };
+  }
+  // Services sharing an address have the same traffic policy and, for Local, the same
+  // selector (sharing rules, DESIGN §4.6), so they elect together.
+  const local = serving.some((s) => s.trafficPolicy === "Local");
+  const withEndpoint = new Set<string>();
+  if (local) {
+    for (const service of serving)
+      for (const endpoint of service.endpoints)
+        if (endpoint.serving && endpoint.nodeName) withEndpoint.add(endpoint.nodeName);
+  }
+
+  const eligible: string[] = [];
+  for (const node of inputs.nodes.values()) {
+    if (nodeProblem(node, pool, inputs.alive(node.name)) !== undefined) continue;
+    if (local && !withEndpoint.has(node.name)) continue;
+    eligible.push(node.name);
+  }
+  eligible.sort();
+  if (eligible.length === 0) {
+    return {
+      ...decision,
+      mode: pool.announce === "Routed" ? "Routed" : "Local",
+      problem: local
+        ? "no eligible node has a serving endpoint (externalTrafficPolicy: Local)"
+        : "no eligible node",
+    };
+  }
+  if (pool.announce === "Routed") return { ...decision, mode: "Routed", routedBy: eligible };
+
+  const placed = new Map<string, string>();
+  const refusals: string[] = [];
+  for (const node of eligible) {
+    const placement = inputs.placement(node, address, pool);
+    if ("interface" in placement) placed.set(node, placement.interface);
+    else refusals.push(`${node}: ${placement.error}`);
+  }
+  const announcer = electAnnouncer(address, placed.keys());
+  if (announcer !== undefined) {
+    return { ...decision, mode: "Local", announcer, interface: placed.get(announcer) };
+  }
+  if (pool.announce === "Auto") {
+    return { ...decision, mode: "Routed", routedBy: eligible };
+  }
+  return {
+    ...decision,
+    mode: "Local",
+    problem: `no eligible node can hold the address on an interface (${refusals.join("; ")})`,
+  };
+}

@@ -1,0 +1,164 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  decideAnnouncements,
+  EXCLUDE_LABEL,
+  type AnnouncementInputs,
+  type NodeInfo,
+  type PoolInfo,
+  type ServiceInfo,
+} from "./announcements.ts";
+import { electAnnouncer } from "./election.ts";
+
+const NODES = ["node1", "node2", "node3"];
+
+function node(name: string, changes: Partial<NodeInfo> = {}): NodeInfo {
+  return {
+    name,
+    labels: { zone: name === "node3" ? "b" : "a" },
+    ready: true,
+    networkUnavailable: false,
+    ...changes,
+  };
+}
+
+const LAN: PoolInfo = { name: "lan", announce: "Local", nodeSelector: undefined, interfaces: [] };
+
+function service(changes: Partial<ServiceInfo> = {}): ServiceInfo {
+  return {
+    key: "default/web",
+    addresses: ["192.0.2.10"],
+    trafficPolicy: "Cluster",
+    endpoints: [{ nodeName: "node1", serving: true }],
+    ...changes,
+  };
+}
+
+function inputs(changes: Partial<AnnouncementInputs> = {}): AnnouncementInputs {
+  return {
+    nodes: new Map(NODES.map((n) => [n, node(n)])),
+    alive: () => true,
+    poolOf: () => LAN,
+    services: [service()],
+    placement: () => ({ interface: "eth0" }),
+    ...changes,
+  };
+}
+
+function decideOne(changes: AnnouncementInputs) {
+  const decisions = decideAnnouncements(changes);
+  assert.equal(decisions.length, 1);
+  return decisions[0]!;
+}
+
+test("one node announces a local address: the rendezvous winner", () => {
+  const decision = decideOne(inputs());
+  assert.equal(decision.mode, "Local");
+  assert.equal(decision.announcer, electAnnouncer("192.0.2.10", NODES));
+  assert.equal(decision.interface, "eth0");
+  assert.equal(decision.problem, undefined);
+});
+
+test("a node that is dead, NotReady, without network or excluded is never elected", () => {
+  const winner = electAnnouncer("192.0.2.10", NODES)!;
+  const cases: [string, Partial<AnnouncementInputs>][] = [
+    ["dead", { alive: (n) => n !== winner }],
+    ["not ready", { nodes: new Map(NODES.map((n) => [n, node(n, { ready: n !== winner })])) }],
+    [
+      "network unavailable",
+      { nodes: new Map(NODES.map((n) => [n, node(n, { networkUnavailable: n === winner })])) },
+    ],
+    [
+      "excluded",
+      {
+        nodes: new Map(
+          NODES.map((n) => [n, node(n, { labels: n === winner ? { [EXCLUDE_LABEL]: "" } : {} })]),
+        ),
+      },
+    ],
+  ];
+  for (const [what, change] of cases) {
+    const decision = decideOne(inputs(change));
+    const others = NODES.filter((n) => n !== winner);
+    assert.equal(decision.announcer, electAnnouncer("192.0.2.10", others), what);
+  }
+});
+
+test("the pool's node selector limits the candidates", () => {
+  const pool = { ...LAN, nodeSelector: { matchLabels: { zone: "b" } } };
+  const decision = decideOne(inputs({ poolOf: () => pool }));
+  assert.equal(decision.announcer, "node3");
+});
+
+test("nothing is announced while the service has no serving endpoint", () => {
+  const decision = decideOne(
+    inputs({ services: [service({ endpoints: [{ nodeName: "node1", serving: false }] })] }),
+  );
+  assert.equal(decision.announcer, undefined);
+  assert.equal(decision.problem, "no serving endpoint");
+  assert.ok(decision.reporter !== undefined);
+});
+
+test("externalTrafficPolicy Local: only nodes with a local serving endpoint", () => {
+  const endpoints = [
+    { nodeName: "node2", serving: true },
+    { nodeName: "node3", serving: false },
+  ];
+  const decision = decideOne(
+    inputs({ services: [service({ trafficPolicy: "Local", endpoints })] }),
+  );
+  assert.equal(decision.announcer, "node2");
+  const gone = decideOne(
+    inputs({
+      services: [service({ trafficPolicy: "Local", endpoints })],
+      alive: (n) => n !== "node2",
+    }),
+  );
+  assert.equal(gone.announcer, undefined);
+  assert.match(gone.problem ?? "", /serving endpoint/);
+});
+
+test("services sharing an address elect together", () => {
+  const a = service({ key: "default/a", endpoints: [] });
+  const b = service({ key: "default/b" });
+  const decisions = decideAnnouncements(inputs({ services: [a, b] }));
+  assert.equal(decisions.length, 1);
+  assert.deepEqual(decisions[0]!.services, ["default/a", "default/b"]);
+  assert.ok(decisions[0]!.announcer);
+});
+
+test("nodes that cannot place the address are passed over; with none, a problem with a reporter", () => {
+  const winner = electAnnouncer("192.0.2.10", NODES)!;
+  const decision = decideOne(
+    inputs({
+      placement: (n) =>
+        n === winner ? { error: "no interface has a subnet with it" } : { interface: "eth1" },
+    }),
+  );
+  assert.notEqual(decision.announcer, winner);
+  assert.equal(decision.interface, "eth1");
+
+  const none = decideOne(
+    inputs({ placement: () => ({ error: "no interface has a subnet with it" }) }),
+  );
+  assert.equal(none.announcer, undefined);
+  assert.match(none.problem ?? "", /node1: no interface has a subnet with it/);
+  assert.equal(none.reporter, winner);
+});
+
+test("Auto pools fall back to routed when no node can place the address locally", () => {
+  const auto = { ...LAN, announce: "Auto" as const };
+  const decision = decideOne(
+    inputs({ poolOf: () => auto, placement: () => ({ error: "no subnet" }) }),
+  );
+  assert.equal(decision.mode, "Routed");
+  assert.deepEqual(decision.routedBy, NODES);
+  const local = decideOne(inputs({ poolOf: () => auto }));
+  assert.equal(local.mode, "Local");
+});
+
+test("an address no pool owns is reported, not announced", () => {
+  const decision = decideOne(inputs({ poolOf: () => undefined }));
+  assert.equal(decision.announcer, undefined);
+  assert.equal(decision.problem, "no AddressPool owns this address");
+});

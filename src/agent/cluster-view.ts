@@ -1,0 +1,109 @@
+// Turns the API objects the agent watches into the plain data the announcement rules take.
+// Pure: no client, no cache; the agent hands in what its informers hold.
+import type { Labels } from "../api/selector.ts";
+import type { ServiceObject } from "../api/service.ts";
+import { formatAddress } from "../ipam/address.ts";
+import type { Pool } from "../ipam/pool.ts";
+import { readService } from "../ipam/request.ts";
+import type { EndpointInfo, NodeInfo, PoolInfo, ServiceInfo } from "./announcements.ts";
+
+/** The fields of a core/v1 Node the agent reads. */
+export interface NodeObject {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  status?: {
+    conditions?: { type?: string; status?: string }[];
+    addresses?: { type?: string; address?: string }[];
+  };
+}
+
+/** The fields of a discovery.k8s.io/v1 EndpointSlice the agent reads. */
+export interface EndpointSliceObject {
+  metadata?: { namespace?: string; labels?: Record<string, string> };
+  endpoints?: {
+    nodeName?: string;
+    conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
+  }[];
+}
+
+/** The label that ties an EndpointSlice to its Service. */
+export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+export function nodeInfo(node: NodeObject): NodeInfo | undefined {
+  const name = node.metadata?.name;
+  if (!name) return undefined;
+  const condition = (type: string) => node.status?.conditions?.find((c) => c.type === type)?.status;
+  return {
+    name,
+    labels: (node.metadata?.labels ?? {}) as Labels,
+    ready: condition("Ready") === "True",
+    networkUnavailable: condition("NetworkUnavailable") === "True",
+  };
+}
+
+/** A node's InternalIP addresses: where its agent's failure detector listens. */
+export function nodeInternalAddresses(node: NodeObject): { ipv4?: string; ipv6?: string } {
+  const found: { ipv4?: string; ipv6?: string } = {};
+  for (const entry of node.status?.addresses ?? []) {
+    if (entry.type !== "InternalIP" || !entry.address) continue;
+    if (entry.address.includes(":")) found.ipv6 ??= entry.address;
+    else found.ipv4 ??= entry.address;
+  }
+  return found;
+}
+
+/**
+ * Endpoints per service ("namespace/name"), merged over the service's slices. An endpoint
+ * serves when `serving` says so; slices from before that field use `ready`, and Kubernetes
+ * reads a missing `ready` as true.
+ */
+export function endpointsByService(
+  slices: readonly EndpointSliceObject[],
+): Map<string, EndpointInfo[]> {
+  const result = new Map<string, EndpointInfo[]>();
+  for (const slice of slices) {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!service) continue;
+    const key = `${slice.metadata?.namespace || "default"}/${service}`;
+    const list = result.get(key) ?? [];
+    for (const endpoint of slice.endpoints ?? []) {
+      const conditions = endpoint.conditions ?? {};
+      list.push({
+        nodeName: endpoint.nodeName,
+        serving: conditions.serving ?? conditions.ready ?? true,
+      });
+    }
+    result.set(key, list);
+  }
+  return result;
+}
+
+/**
+ * A LoadBalancer service of ours that holds addresses, or undefined. The rules for "ours"
+ * and "held" are the controller's own (readService), so agent and controller never
+ * disagree about which services count.
+ */
+export function serviceInfo(
+  service: ServiceObject,
+  endpoints: ReadonlyMap<string, EndpointInfo[]>,
+  classOnly: boolean,
+): ServiceInfo | undefined {
+  const request = readService(service, { classOnly });
+  if (request.ignored !== undefined || request.held.length === 0) return undefined;
+  return {
+    key: request.key,
+    addresses: request.held.map(formatAddress),
+    trafficPolicy: request.sharing.trafficPolicy,
+    endpoints: endpoints.get(request.key) ?? [],
+  };
+}
+
+/** What the announcement rules need of a pool; its own interface regexes win over AgentConfig's. */
+export function poolInfo(pool: Pool, defaultInterfaces: readonly string[]): PoolInfo {
+  const own = pool.spec.interfaces ?? [];
+  return {
+    name: pool.name,
+    announce: pool.announce,
+    nodeSelector: pool.spec.nodeSelector,
+    interfaces: own.length > 0 ? own : defaultInterfaces,
+  };
+}

@@ -1,0 +1,209 @@
+// Local (L2) mode end to end, on the real kernel: a lab of three nodes running real agents,
+// a router, a client behind it and a client on the LAN. Needs root, iproute2, arping,
+// ndisc6 and curl (scripts/test.sh installs them).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { labBackends, labDown, labFail, labHeal, labUp } from "../../src/lab/lab.ts";
+import { outageAfter } from "../../src/lab/probe.ts";
+import { LabSession, waitUntil } from "../../src/lab/session.ts";
+import { requireNetworkTier } from "./require.ts";
+
+const ref = { name: `lm${process.pid % 100000}` };
+let lab: LabSession;
+
+async function announcer(service: string, family: "ipv4" | "ipv6" = "ipv4") {
+  const state = await lab.service(service);
+  const value = state.annotations[`herald.dev/announcing-${family}`];
+  return value ? { node: value.split(" ")[0]!, interface: value.split(" ")[1]!, state } : undefined;
+}
+
+/** Waits until exactly one node's kernel holds `address` and returns it. */
+async function soleHolder(address: string, notOn?: string): Promise<string> {
+  return waitUntil(
+    `${address} on exactly one node${notOn ? ` other than ${notOn}` : ""}`,
+    async () => {
+      const holders = await lab.holders(address);
+      return holders.length === 1 && holders[0] !== notOn ? holders[0] : undefined;
+    },
+  );
+}
+
+/** Waits until `node`, and only it, holds `address`. */
+async function heldBy(address: string, node: string): Promise<void> {
+  await waitUntil(`${address} on ${node} only`, async () => {
+    const holders = await lab.holders(address);
+    return holders.length === 1 && holders[0] === node;
+  });
+}
+
+/** Waits until one node holds the service's IPv4 address and its annotation names that node. */
+async function settled(service: string) {
+  return waitUntil(`${service}'s announcer to settle`, async () => {
+    const current = await announcer(service);
+    const address = current?.state.addresses[0];
+    if (!current || !address) return undefined;
+    const holders = await lab.holders(address);
+    return holders.length === 1 && holders[0] === current.node
+      ? { ...current, address }
+      : undefined;
+  });
+}
+
+function macOf(node: string): string {
+  return lab.info.nodes.find((n) => n.name === node)!.mac;
+}
+
+describe("local mode in the lab", { concurrency: false }, () => {
+  before(async () => {
+    requireNetworkTier(["ip", "arping", "ndisc6", "curl"]);
+    await labDown(ref);
+    const { state } = await labUp({ ...ref, nodes: 3, ipv6: true, agents: true });
+    lab = LabSession.open(state);
+    await lab.applyPool("lan", {
+      addresses: [state.localPool.ipv4, state.localPool.ipv6],
+      announce: "Local",
+    });
+  });
+  after(async () => {
+    await lab?.close();
+    await labDown(ref);
+  });
+
+  test("a dual-stack address answers ARP/NDP and HTTP from the LAN and via the router", async () => {
+    await lab.createService("web", {
+      ipFamilyPolicy: "RequireDualStack",
+      ipFamilies: ["IPv4", "IPv6"],
+    });
+    const served = await waitUntil("both families announced", async () => {
+      const v4 = await announcer("web", "ipv4");
+      const v6 = await announcer("web", "ipv6");
+      return v4 && v6 && v4.state.addresses.length === 2 ? { v4, v6 } : undefined;
+    });
+    const [ipv4, ipv6] = served.v4.state.addresses as [string, string];
+    assert.equal(served.v4.interface, "eth0");
+    // One node holds each address, and it is the one the annotation names.
+    assert.equal(await soleHolder(ipv4), served.v4.node);
+    assert.equal(await soleHolder(ipv6), served.v6.node);
+
+    // Every node runs a backend, so the answer names the node that took the traffic.
+    assert.equal(await lab.curl("lanclient", ipv4), served.v4.node);
+    assert.equal(await lab.curl("lanclient", ipv6), served.v6.node);
+    assert.equal(await lab.curl("client", ipv4), served.v4.node);
+    assert.equal(await lab.curl("client", ipv6), served.v6.node);
+    // The LAN client resolved the address by ARP to the announcer's MAC.
+    const neighbour = JSON.parse(
+      await lab.exec("lanclient", ["ip", "-j", "neigh", "show", ipv4]),
+    ) as {
+      lladdr?: string;
+    }[];
+    assert.equal(neighbour[0]?.lladdr, macOf(served.v4.node));
+    assert.equal(await lab.routerNeighbour(ipv4), macOf(served.v4.node));
+
+    // The announcer's NodeState lists the address; the event says who announces.
+    const nodeState = (await lab.api.request(
+      "GET",
+      `/apis/herald.dev/v1alpha1/nodestates/${served.v4.node}`,
+    )) as { status?: { announced?: { address: string; interface: string; services: string[] }[] } };
+    assert.deepEqual(
+      nodeState.status?.announced?.find((a) => a.address === ipv4),
+      { address: ipv4, services: ["default/web"], mode: "Local", interface: "eth0" },
+    );
+    const events = await waitUntil("an Announcing event", async () => {
+      const list = await lab.events("web");
+      return list.some((e) => e.reason === "Announcing") ? list : undefined;
+    });
+    assert.ok(events.some((e) => e.message === `${served.v4.node} announces ${ipv4} on eth0`));
+  });
+
+  test("a hard node failure moves the address; the router's neighbour entry follows", async () => {
+    const { node: failed, address } = await settled("web");
+    const probe = lab.probe("client", address, {
+      intervalMs: 10,
+      timeoutMs: 3000,
+      durationMs: 4000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const failedAt = Date.now();
+    await labFail(ref, failed, "hard");
+    try {
+      const outage = outageAfter(await probe.result, failedAt, failed);
+      assert.ok(outage.firstGoodReplyMs !== undefined, "the client never got an answer again");
+      // The failed node is frozen with the address still on it; the new holder is another.
+      const holders = (await lab.holders(address)).filter((n) => n !== failed);
+      assert.equal(holders.length, 1, `expected one other holder, got ${holders.join(",")}`);
+      assert.equal(outage.servedBy, holders[0]);
+      assert.equal(await lab.routerNeighbour(address), macOf(holders[0]!));
+      const now = await waitUntil("the annotation to move", async () => {
+        const current = await announcer("web");
+        return current && current.node !== failed ? current : undefined;
+      });
+      assert.equal(now.node, holders[0]);
+    } finally {
+      await labHeal(ref, failed);
+    }
+    // Healed, the node wins its addresses back and the other lets go: one holder again.
+    await soleHolder(address);
+  });
+
+  test("restarting an agent causes no outage for its addresses", async () => {
+    const { node, address } = await settled("web");
+    const probe = lab.probe("client", address, {
+      intervalMs: 10,
+      timeoutMs: 2000,
+      durationMs: 6000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await labFail(ref, node, "agent");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await labHeal(ref, node);
+    const samples = await probe.result;
+    const failed = samples.filter((s) => !s.ok);
+    assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+    assert.equal(await soleHolder(address), node);
+  });
+
+  test("excluded by label, NotReady, or no local endpoint: the address moves or is withdrawn", async () => {
+    const { node: first, address } = await settled("web");
+    const nodePath = `/api/v1/nodes/${first}`;
+    const exclude = (value: string | null) =>
+      lab.api.mergePatch(nodePath, {
+        metadata: { labels: { "node.kubernetes.io/exclude-from-external-load-balancers": value } },
+      });
+    const setReady = async (ready: boolean) => {
+      const node = (await lab.api.request("GET", nodePath)) as {
+        status: { conditions: { type: string; status: string }[] };
+      };
+      for (const condition of node.status.conditions)
+        if (condition.type === "Ready") condition.status = ready ? "True" : "False";
+      await lab.api.request("PUT", `${nodePath}/status`, node);
+    };
+
+    await exclude("");
+    await soleHolder(address, first);
+    await exclude(null);
+    await heldBy(address, first);
+
+    await setReady(false);
+    await soleHolder(address, first);
+    await setReady(true);
+    await heldBy(address, first);
+
+    // externalTrafficPolicy Local: only a node with a local endpoint; none, no one.
+    await lab.api.mergePatch("/api/v1/namespaces/default/services/web", {
+      spec: { externalTrafficPolicy: "Local" },
+    });
+    const other = lab.info.nodes.map((n) => n.name).find((n) => n !== first)!;
+    await labBackends(ref, [other]);
+    await heldBy(address, other);
+    await labBackends(ref, []);
+    await waitUntil("the address withdrawn", async () => (await lab.holders(address)).length === 0);
+    await labBackends(
+      ref,
+      lab.info.nodes.map((n) => n.name),
+    );
+    await lab.api.mergePatch("/api/v1/namespaces/default/services/web", {
+      spec: { externalTrafficPolicy: "Cluster" },
+    });
+    await heldBy(address, first);
+  });
+});
