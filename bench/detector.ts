@@ -98,7 +98,13 @@ async function worker(): Promise<void> {
         break;
       }
       case "members":
-        for (const detector of detectors.values()) detector.setMembers(request.members);
+        // Members given the list 20 ms apart, as nodes that do not boot in the same
+        // millisecond: each tells every other it is alive when it learns of them, and 200
+        // of them doing so at once on a few cores would starve the lot.
+        for (const detector of detectors.values()) {
+          detector.setMembers(request.members);
+          await sleep(Number(process.env.STAGGER ?? 20));
+        }
         break;
       case "sample": {
         const cpu = process.cpuUsage();
@@ -254,6 +260,15 @@ async function scenario(members: number, seconds: number): Promise<Record<string
     // cores) are busy with every member's alive message to every other: a member starved
     // for longer than the timeout is declared dead and refutes. Counted apart.
     const deathsWhileStarting = workers.deaths.length;
+    if (process.env.DEBUG_DEATHS) {
+      const t0 = Math.min(...workers.deaths.map((d) => d.at));
+      const hist = new Map<number, number>();
+      for (const d of workers.deaths) hist.set(Math.floor((d.at - t0) / 100), (hist.get(Math.floor((d.at - t0) / 100)) ?? 0) + 1);
+      console.error([...hist].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k * 100}:${v}`).join(" "));
+      const byName = new Map<string, number>();
+      for (const d of workers.deaths) byName.set(d.name, (byName.get(d.name) ?? 0) + 1);
+      console.error("distinct dead", byName.size, "startedAt offset", Date.now() - t0);
+    }
     workers.deaths.length = 0;
 
     const before = await workers.sample();

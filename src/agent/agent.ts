@@ -98,6 +98,10 @@ interface Announcement {
   services: string[];
 }
 
+/** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
+export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
+const RESTART_GRACE_MS = 10_000;
+
 export const ANNOUNCING_ANNOTATION = {
   IPv4: "herald.dev/announcing-ipv4",
   IPv6: "herald.dev/announcing-ipv6",
@@ -127,7 +131,11 @@ export class Agent {
   /** Detector state at the last change, to see transitions (see onDetectorChange). */
   private lastDead = new Set<string>();
   private readonly revivedAt = new Map<string, number>();
+  /** node -> the restart grace a reconcile is scheduled for */
+  private readonly graceTimers = new Map<string, number>();
   private lastRefutations = 0;
+  private lastDropped = 0;
+  private dropsSeenAt: number | undefined;
   private wasIsolated = false;
   private publishing = false;
   private pendingPublish: AddressDecision[] | undefined;
@@ -228,6 +236,7 @@ export class Agent {
       await this.refreshConfig();
       this.requestReconcile();
       this.scheduleResync();
+      this.watchDrops();
       await new Promise((resolve) => {
         if (signal.aborted) resolve(undefined);
         signal.addEventListener("abort", resolve, { once: true });
@@ -235,6 +244,7 @@ export class Agent {
     }
     this.running = false;
     if (this.resyncTimer) this.clock.clearTimeout(this.resyncTimer);
+    if (this.synced) await this.markRestarting();
     for (const source of this.informers) source.stop();
     this.abandonDetector?.();
     for (const repeats of this.repeating.values()) repeats.abort();
@@ -282,7 +292,7 @@ export class Agent {
       bad.length === 0
         ? "AgentConfig is valid"
         : `AgentConfig ${AGENT_CONFIG_NAME} spec.localInterfaces: ${bad.join("; ")}; ` +
-            "local addresses are placed by subnet instead",
+            "those regexes are ignored",
     );
     if (bad.length > 0 && config && this.isReporter("agentconfig")) {
       this.events.warning(
@@ -415,6 +425,53 @@ export class Agent {
     this.requestReconcile();
   }
 
+  /**
+   * A stopping agent (SIGTERM: a rolling update, a restart) leaves its addresses on the
+   * kernel and tells its peers, through its NodeState, not to take them while it restarts.
+   * Without this, peers would see its heartbeats stop and take over, and open connections
+   * would be reset twice: once when they take over and once when it takes back. The next
+   * agent removes the mark once it announces again; a node that never comes back loses
+   * its addresses when the mark expires.
+   */
+  private async markRestarting(): Promise<void> {
+    const until = new Date(this.clock.now() + RESTART_GRACE_MS).toISOString();
+    try {
+      await Promise.race([
+        this.raw.request(
+          "PATCH",
+          `/apis/${GROUP}/${VERSION}/nodestates/${this.options.nodeName}?fieldManager=${FIELD_MANAGER}`,
+          { metadata: { annotations: { [RESTARTING_ANNOTATION]: until } } },
+          "application/merge-patch+json",
+        ),
+        this.clock.sleep(1000),
+      ]);
+      this.log.info({ until }, "stopping: peers keep this node's addresses here until then");
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not mark this node as restarting");
+    }
+  }
+
+  /** Once this agent announces again, the mark its predecessor left has done its job. */
+  private async clearRestarting(): Promise<void> {
+    const own = this.nodeStates.get(this.options.nodeName);
+    if (own?.metadata?.annotations?.[RESTARTING_ANNOTATION] === undefined) return;
+    await this.raw.request(
+      "PATCH",
+      `/apis/${GROUP}/${VERSION}/nodestates/${this.options.nodeName}?fieldManager=${FIELD_MANAGER}`,
+      { metadata: { annotations: { [RESTARTING_ANNOTATION]: null } } },
+      "application/merge-patch+json",
+    );
+    this.log.info("announcing again: restart mark removed");
+  }
+
+  /** A peer that said it is restarting, until when (ms), if that is still ahead. */
+  private restartingUntil(node: string): number | undefined {
+    const state = this.nodeStates.get(node);
+    const value = state?.metadata?.annotations?.[RESTARTING_ANNOTATION];
+    const until = value === undefined ? NaN : Date.parse(value);
+    return Number.isFinite(until) && until > this.clock.now() ? until : undefined;
+  }
+
   private holdOffMs(): number {
     return 2 * this.settings.failureDetector.timeoutMs;
   }
@@ -423,6 +480,22 @@ export class Agent {
     if (node === this.options.nodeName) return true;
     const detector = this.detector;
     if (!detector) return true;
+    const restarting = this.restartingUntil(node);
+    if (restarting !== undefined) {
+      this.revivedAt.delete(node);
+      // Decide again when the grace ends, in case the node does not come back.
+      if (this.graceTimers.get(node) !== restarting) {
+        this.graceTimers.set(node, restarting);
+        this.clock.setTimeout(
+          () => {
+            this.graceTimers.delete(node);
+            this.requestReconcile();
+          },
+          restarting - this.clock.now() + 10,
+        );
+      }
+      return true;
+    }
     if (!detector.isAlive(node)) return false;
     const revived = this.revivedAt.get(node);
     if (revived === undefined) return true;
@@ -434,6 +507,21 @@ export class Agent {
   }
 
   // ---- reconciliation ----
+
+  /** Forged or replayed heartbeats change no decision; check for them every few seconds. */
+  private watchDrops(): void {
+    this.clock.setTimeout(() => {
+      if (!this.running) return;
+      const dropped = this.detector?.stats().dropped;
+      const total = dropped ? dropped.unauthenticated + dropped.replayed : 0;
+      if (total !== this.lastDropped) {
+        this.lastDropped = total;
+        this.dropsSeenAt = this.clock.now();
+        this.requestReconcile();
+      }
+      this.watchDrops();
+    }, 2000);
+  }
 
   private scheduleResync(): void {
     this.resyncTimer = this.clock.setTimeout(() => {
@@ -606,6 +694,7 @@ export class Agent {
           this.reportProblems(latest);
           await this.checkStrictArp();
           await this.writeNodeState();
+          await this.clearRestarting();
         } catch (error) {
           this.log.warn({ err: String(error) }, "could not publish the agent's state");
         }
@@ -619,7 +708,10 @@ export class Agent {
     const poolSet = new PoolSet(catalog.pools);
     const infos = new Map<string, PoolInfo>();
     for (const pool of catalog.pools)
-      infos.set(pool.name, poolInfo(pool, this.settings.localInterfaces));
+      infos.set(
+        pool.name,
+        poolInfo(pool, this.settings.localInterfaces.filter(validRegex), validRegex),
+      );
     const endpoints = endpointsByService(this.slices.list() as EndpointSliceObject[]);
     const services = [];
     for (const object of this.services.list()) {
@@ -844,15 +936,19 @@ export class Agent {
   private nodeStateStatus(): NodeStateStatus {
     const detector = this.detector;
     if (detector) {
+      // Forged or replayed heartbeats mark the detector unhealthy for ten minutes after the
+      // last one: long enough to be seen, short enough to clear once the sender is gone.
       const dropped = detector.stats().dropped;
-      const forged = dropped.unauthenticated + dropped.replayed;
+      const recent =
+        this.dropsSeenAt !== undefined && this.clock.now() - this.dropsSeenAt < 600_000;
       this.setCondition(
         "DetectorHealthy",
-        forged === 0,
-        forged === 0 ? "Running" : "DroppedPackets",
-        forged === 0
-          ? "heartbeats authenticated"
-          : `dropped ${dropped.unauthenticated} unauthenticated and ${dropped.replayed} replayed heartbeats`,
+        !recent,
+        recent ? "DroppedPackets" : "Running",
+        recent
+          ? `dropped ${dropped.unauthenticated} unauthenticated and ${dropped.replayed} replayed ` +
+              "heartbeats since the agent started (wrong key, or someone else sending)"
+          : "heartbeats authenticated",
       );
     }
     this.setCondition(
@@ -926,6 +1022,10 @@ export class Agent {
       this.log.warn({ err: String(error) }, "could not write NodeState");
     }
   }
+}
+
+function validRegex(regex: string): boolean {
+  return regexProblems([regex]).length === 0;
 }
 
 function familyOf(address: string): "IPv4" | "IPv6" {

@@ -97,9 +97,17 @@ export function serviceInfo(
   };
 }
 
-/** What the announcement rules need of a pool; its own interface regexes win over AgentConfig's. */
-export function poolInfo(pool: Pool, defaultInterfaces: readonly string[]): PoolInfo {
-  const own = pool.spec.interfaces ?? [];
+/**
+ * What the announcement rules need of a pool; its own interface regexes win over
+ * AgentConfig's. Invalid regexes are left out (the agent reports them): one typo must not
+ * stop every address of the pool, and with none valid, addresses go by subnet.
+ */
+export function poolInfo(
+  pool: Pool,
+  defaultInterfaces: readonly string[],
+  isValid: (regex: string) => boolean,
+): PoolInfo {
+  const own = (pool.spec.interfaces ?? []).filter(isValid);
   return {
     name: pool.name,
     announce: pool.announce,

@@ -60,6 +60,14 @@ export async function runLabDemo(
   return guarded(io, () => runDemo(options, io.stdout));
 }
 
+export async function runLabRestartAgent(ref: LabRef, node: string, io: Output): Promise<number> {
+  const { labRestartAgent } = await import("../lab/lab.ts");
+  return guarded(io, async () => {
+    io.stdout(`${await labRestartAgent(ref, node)}\n`);
+    return 0;
+  });
+}
+
 export async function runLabDown(ref: LabRef, io: Output): Promise<number> {
   const { labDown } = await import("../lab/lab.ts");
   return guarded(io, async () => {

@@ -274,6 +274,13 @@ export function buildProgram(): Command {
         process.exitCode = await runLabFail(options, node, options.mode, labOutput);
       },
     );
+  labRef(lab.command("restart-agent"))
+    .description("Restart a node's agent as a rolling update does (SIGTERM, then a new one).")
+    .argument("<node>")
+    .action(async (node: string, options: { name: string; dir?: string }) => {
+      const { runLabRestartAgent } = await import("./lab.ts");
+      process.exitCode = await runLabRestartAgent(options, node, labOutput);
+    });
   labRef(lab.command("heal"))
     .description("Undo a node's failure: link up, processes continued, agent restarted.")
     .argument("<node>")

@@ -358,6 +358,22 @@ export async function labHeal(ref: LabRef, nodeName: string): Promise<string[]> 
   return done;
 }
 
+/**
+ * Restarts a node's agent the way a rolling update does: SIGTERM, wait for it to exit,
+ * start a new one. (`fail --mode agent` is a crash: SIGKILL.)
+ */
+export async function labRestartAgent(ref: LabRef, nodeName: string): Promise<string> {
+  requireRoot();
+  const { state, files, shape } = labState(ref);
+  const node = findNode(shape, nodeName);
+  if (!state.agents) throw new LabError(`lab ${ref.name} runs no agents (--no-agents)`);
+  const pid = pidOf(files, `agent-${node.name}`);
+  if (pid !== undefined) await stopProcesses([pid], 10_000);
+  startProcess(files, agentSpec(node, files));
+  await files.writeState({ ...state, pids: Object.fromEntries(runningProcesses(files)) });
+  return `${node.name}'s agent restarted`;
+}
+
 /** Runs a command in one of the lab's namespaces with this terminal; returns its exit code. */
 export async function labExec(
   ref: LabRef,

@@ -3,7 +3,14 @@
 // ndisc6 and curl (scripts/test.sh installs them).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { labBackends, labDown, labFail, labHeal, labUp } from "../../src/lab/lab.ts";
+import {
+  labBackends,
+  labDown,
+  labFail,
+  labHeal,
+  labRestartAgent,
+  labUp,
+} from "../../src/lab/lab.ts";
 import { outageAfter } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { requireNetworkTier } from "./require.ts";
@@ -153,9 +160,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
       durationMs: 6000,
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await labFail(ref, node, "agent");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await labHeal(ref, node);
+    await labRestartAgent(ref, node);
     const samples = await probe.result;
     const failed = samples.filter((s) => !s.ok);
     assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
@@ -205,5 +210,95 @@ describe("local mode in the lab", { concurrency: false }, () => {
       spec: { externalTrafficPolicy: "Cluster" },
     });
     await heldBy(address, first);
+  });
+
+  test("a node cut off from its peers and the API server withdraws its addresses", async () => {
+    const { node, address } = await settled("web");
+    await labFail(ref, node, "link");
+    try {
+      // Its peers take the address; the cut-off node lets go instead of holding a duplicate.
+      await waitUntil(`${node} to withdraw ${address}`, async () => {
+        const holders = await lab.holders(address);
+        return holders.length === 1 && holders[0] !== node;
+      });
+    } finally {
+      await labHeal(ref, node);
+    }
+    await heldBy(address, node);
+  });
+
+  test("bad input: a bad AgentConfig regex, a subnet no node has, a forged heartbeat", async () => {
+    const nodeState = async (node: string) =>
+      (await lab.api.request("GET", `/apis/herald.dev/v1alpha1/nodestates/${node}`)) as {
+        status?: {
+          conditions?: { type: string; status: string; reason: string; message: string }[];
+        };
+      };
+    const condition = async (node: string, type: string) =>
+      (await nodeState(node)).status?.conditions?.find((c) => c.type === type);
+
+    // An invalid interface regex: a condition on every node, an event, and addresses still served.
+    await lab.api.create("/apis/herald.dev/v1alpha1/agentconfigs", {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "AgentConfig",
+      metadata: { name: "default" },
+      spec: { localInterfaces: ["eth("] },
+    });
+    const bad = await waitUntil("ConfigValid=False", async () => {
+      const c = await condition("node1", "ConfigValid");
+      return c?.status === "False" ? c : undefined;
+    });
+    assert.match(bad.message, /eth\(/);
+    const { address } = await settled("web");
+    assert.equal(await lab.curl("client", address), (await announcer("web"))!.node);
+    await lab.api.delete("/apis/herald.dev/v1alpha1/agentconfigs/default");
+    await waitUntil(
+      "ConfigValid=True",
+      async () => (await condition("node1", "ConfigValid"))?.status === "True",
+    );
+
+    // A Local pool whose addresses are in no node's subnet: not announced, and said so.
+    await lab.applyPool("elsewhere", {
+      addresses: ["203.0.113.10-203.0.113.20"],
+      announce: "Local",
+    });
+    await lab.createService("stranded", {}, { "herald.dev/pool": "elsewhere" });
+    const events = await waitUntil("a NotAnnounced event", async () => {
+      const list = await lab.events("stranded");
+      return list.find((e) => e.reason === "NotAnnounced");
+    });
+    assert.match(
+      events.message,
+      /203\.0\.113\.10 is not announced: no eligible node can hold the address on an interface/,
+    );
+    assert.match(
+      events.message,
+      /no interface on this node has a subnet containing 203\.0\.113\.10/,
+    );
+    for (const node of lab.info.nodes)
+      assert.deepEqual(await lab.holders("203.0.113.10"), [], node.name);
+
+    // A heartbeat signed with another key: dropped, counted, and visible in NodeState.
+    const { encode } = await import("../../src/agent/detector/wire.ts");
+    const { createSecretKey, randomBytes } = await import("node:crypto");
+    const { createSocket } = await import("node:dgram");
+    const forged = encode(
+      { type: "heartbeat", sender: "node2", incarnation: Date.now(), seq: 1, rumours: [] },
+      createSecretKey(randomBytes(32)),
+    );
+    const socket = createSocket("udp4");
+    await new Promise<void>((resolve, reject) =>
+      socket.send(forged, 7474, lab.info.nodes[0]!.ipv4, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    socket.close();
+    const unhealthy = await waitUntil("DetectorHealthy=False", async () => {
+      const c = await condition("node1", "DetectorHealthy");
+      return c?.status === "False" ? c : undefined;
+    });
+    assert.match(unhealthy.message, /dropped 1 unauthenticated/);
+    // Nothing else broke: the service is still served.
+    assert.ok((await lab.curl("client", address)).startsWith("node"));
   });
 });

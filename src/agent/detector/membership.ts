@@ -9,10 +9,12 @@
 //   interval: FANOUT out, FANOUT in, whatever the cluster's size.
 // - A watched member silent for suspicionMs is suspect: each interval, we probe it and ask
 //   its other watchers how long ago they heard it. Any fresher sign of life clears it.
-// - Silent for timeoutMs, it is dead: we send a notice of its death at its incarnation to
-//   every member at once (deaths are rare, so an O(N) burst is cheap and dissemination
-//   immediate), and every heartbeat carries our dead set so that a lost notice or a late
-//   joiner converges within an interval.
+// - Silent for timeoutMs, it is dead: its first watcher (the member just after it) sends
+//   a notice of its death at its incarnation to every member at once (deaths are rare, so
+//   an O(N) burst is cheap and dissemination immediate). Its other watchers wait one and
+//   two intervals more, and so need not repeat the burst unless the first is gone too.
+//   Every heartbeat carries our dead set, so a lost notice or a late joiner converges
+//   within an interval.
 // - SWIM's incarnations settle disagreements: dead at i beats alive at ≤ i, alive at i
 //   beats dead at < i, and only a member raises its own incarnation — when told it is dead
 //   (a refutation) or when it starts — and then tells every member it is alive.
@@ -111,6 +113,8 @@ export class Membership {
   #deadCursor = 0;
   #nextHeartbeat: number;
   #isolated = false;
+  /** Members still to be told we are alive (after start, or when they join), in order. */
+  #announce: Member[] = [];
   /** Heard from enough members within suspicionMs: our network works, so silence is theirs. */
   #hearing = true;
   #ready = false;
@@ -156,7 +160,8 @@ export class Membership {
   start(): Step {
     const step = this.#begin();
     this.#started = true;
-    this.#broadcast("alive", NO_RUMOURS);
+    for (const member of this.#ring) if (member !== this.#me) this.#announce.push(member);
+    this.#sendAnnouncements();
     return step;
   }
 
@@ -176,9 +181,10 @@ export class Membership {
       if (!this.#members.has(name)) {
         this.#members.set(name, this.#newMember(name, now));
         changed = true;
-        if (this.#started) step.send.push({ to: name, type: "alive", rumours: NO_RUMOURS });
+        if (this.#started) this.#announce.push(this.#members.get(name)!);
       }
     }
+    if (this.#announce.length > 0) this.#sendAnnouncements();
     if (!changed) return step;
     this.#ring = [...this.#members.values()].sort((a, b) => byName(a.position, b.position));
     this.#reshape(now);
@@ -218,15 +224,17 @@ export class Membership {
       // packets. After a stall this carries on from now rather than catching up in a burst.
       this.#nextHeartbeat = (Math.floor(now / intervalMs) + 1) * intervalMs;
     }
+    if (this.#announce.length > 0) this.#sendAnnouncements();
     this.#updateConnectivity(now);
     let declared: Member[] | undefined;
-    for (const member of this.#watched) {
+    for (let rank = 0; rank < this.#watched.length; rank++) {
+      const member = this.#watched[rank]!;
       const silence = now - member.evidenceAt;
       if (silence < suspicionMs) {
         if (member.suspect) this.#clear(member);
         continue;
       }
-      if (silence >= timeoutMs && this.#hearing) {
+      if (silence >= timeoutMs + rank * intervalMs && this.#hearing) {
         member.dead = true;
         member.suspect = false;
         (declared ??= []).push(member);
@@ -372,17 +380,18 @@ export class Membership {
 
   /** When tick() next has something to do. */
   nextWakeup(): number {
-    const { suspicionMs, timeoutMs } = this.#timing;
+    const { intervalMs, suspicionMs, timeoutMs } = this.#timing;
     let next = this.#nextHeartbeat;
     if (!this.#ready) next = Math.min(next, this.#startedAt + timeoutMs);
-    for (const member of this.#watched) {
+    for (let rank = 0; rank < this.#watched.length; rank++) {
+      const member = this.#watched[rank]!;
       if (!member.suspect) {
         next = Math.min(next, member.evidenceAt + suspicionMs);
         continue;
       }
       next = Math.min(next, member.probeAt);
       // While we hear too few nothing is declared, and each heartbeat checks again.
-      if (this.#hearing) next = Math.min(next, member.evidenceAt + timeoutMs);
+      if (this.#hearing) next = Math.min(next, member.evidenceAt + timeoutMs + rank * intervalMs);
     }
     return next;
   }
@@ -483,6 +492,21 @@ export class Membership {
   #broadcast(type: "alive" | "notice", rumours: readonly Rumour[]): void {
     for (const member of this.#ring)
       if (member !== this.#me) this.#step.send.push({ to: member.name, type, rumours });
+  }
+
+  /**
+   * Tells the next members in line that we are alive: at most a tenth of the cluster (and
+   * at least 16) per call, and so per interval. When every node starts at once (after a
+   * power cut, or in the benchmark's few processes), N-1 packets each at the same instant
+   * overflow socket buffers and starve CPUs; a second's spread costs nothing, since a
+   * member that starts is presumed alive anyway — this only undoes a death remembered.
+   */
+  #sendAnnouncements(): void {
+    const count = Math.max(16, Math.ceil(this.#ring.length / 10));
+    const batch = this.#announce.splice(0, count);
+    for (const member of batch)
+      if (this.#members.get(member.name) === member)
+        this.#step.send.push({ to: member.name, type: "alive", rumours: NO_RUMOURS });
   }
 
   /** As much of the dead set as one heartbeat holds, rotating through it when it is large. */

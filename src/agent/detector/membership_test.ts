@@ -167,6 +167,18 @@ describe("Membership", () => {
     ]);
   });
 
+  it("leaves a member's death to its first watcher for an interval per rank", () => {
+    const all = names(8);
+    const m = membership("node-0", all);
+    // We are the second watcher of the second member we watch.
+    const second = m.watched()[1]!;
+    assert.equal(membership(second, all).targets()[1], "node-0");
+    hearOthers(m, [second], T0, T0 + 700);
+    assert.equal(m.isAlive(second), true, "its first watcher declares it now");
+    hearOthers(m, [second], T0 + 800, T0 + 800);
+    assert.equal(m.isAlive(second), false, "unless it is gone too");
+  });
+
   it("declares a member silent for timeoutMs dead, tells every member, and keeps saying so", () => {
     const all = names(8);
     const m = membership("node-0", all);
@@ -327,10 +339,13 @@ describe("Membership", () => {
     assert.ok(tick.events.some((e) => e.kind === "connected"));
     assert.equal(m.isolated(), false);
     assert.ok(!tick.events.some((e) => e.kind === "dead"));
-    hearOthers(m, [m.watched()[2]!], T0 + 3_100, T0 + 3_200);
-    assert.equal(m.isAlive(m.watched()[2]!), true);
-    hearOthers(m, [m.watched()[2]!], T0 + 3_300, T0 + 3_300);
-    assert.equal(m.view().dead.length, 1, "judged again after the grace");
+    // The third member it watches is silent still: judged from two intervals after the
+    // return (T0+3050-500), and as its third watcher, two intervals after its first.
+    const third = m.watched()[2]!;
+    hearOthers(m, [third], T0 + 3_100, T0 + 3_400);
+    assert.equal(m.isAlive(third), true);
+    hearOthers(m, [third], T0 + 3_500, T0 + 3_500);
+    assert.deepEqual(m.view().dead, [third], "judged again after the grace");
   });
 
   it("is not isolated when other members answer although the members it watches are silent", () => {
