@@ -18,8 +18,7 @@ const settings = { intervalMs: 100, suspicionMs: 300, timeoutMs: 700 };
 const key = Buffer.from("benchmark key, 32 bytes long....");
 
 type Request =
-  | { op: "start"; names: string[] }
-  | { op: "members"; members: DetectorMember[] }
+  | { op: "start"; names: string[]; members: DetectorMember[] }
   | { op: "sample" }
   | { op: "stop"; name: string }
   | { op: "block"; busyMs: number; everyMs: number }
@@ -64,15 +63,18 @@ async function worker(): Promise<void> {
     let value: unknown = null;
     switch (request.op) {
       case "start": {
-        const ports: Record<string, number> = {};
+        // Each member starts knowing them all (ports are handed out by the parent), as an
+        // agent does: a member that learned of its watchers later than they of it would be
+        // silent to them meanwhile, and rightly declared dead.
         for (const self of request.names) {
           const detector = await FailureDetector.start({
             self,
             bindAddress: "127.0.0.1",
-            port: 0,
+            port: request.members.find((m) => m.name === self)!.port!,
             key,
             settings,
             log,
+            members: request.members,
           });
           const seen = new Set<string>();
           let isolated = false;
@@ -92,20 +94,9 @@ async function worker(): Promise<void> {
             isolated = detector.isolated();
           });
           detectors.set(self, detector);
-          ports[self] = detector.port;
         }
-        value = ports;
         break;
       }
-      case "members":
-        // Members given the list 20 ms apart, as nodes that do not boot in the same
-        // millisecond: each tells every other it is alive when it learns of them, and 200
-        // of them doing so at once on a few cores would starve the lot.
-        for (const detector of detectors.values()) {
-          detector.setMembers(request.members);
-          await sleep(Number(process.env.STAGGER ?? 20));
-        }
-        break;
       case "sample": {
         const cpu = process.cpuUsage();
         const sample: Sample = {
@@ -196,20 +187,17 @@ class Workers {
     return Promise.all(this.children.map((child) => this.call<T>(child, request)));
   }
 
-  async start(names: string[]): Promise<DetectorMember[]> {
-    const members: DetectorMember[] = [];
+  async start(names: string[]): Promise<void> {
+    // Consecutive ports from a random base; a clash with a port in use fails the start.
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const members = names.map((name, i) => ({ name, address: "127.0.0.1", port: base + i }));
     await Promise.all(
       this.children.map(async (child, w) => {
         const mine = names.filter((_, i) => i % this.children.length === w);
-        const ports = await this.call<Record<string, number>>(child, { op: "start", names: mine });
-        for (const name of mine) {
-          this.home.set(name, child);
-          members.push({ name, address: "127.0.0.1", port: ports[name]! });
-        }
+        for (const name of mine) this.home.set(name, child);
+        await this.call(child, { op: "start", names: mine, members });
       }),
     );
-    await this.all({ op: "members", members });
-    return members;
   }
 
   async sample(): Promise<Sample> {
@@ -256,19 +244,9 @@ async function scenario(members: number, seconds: number): Promise<Record<string
     await workers.start(all);
     await untilReady(workers, members);
     await sleep(2_000);
-    // While starting, the workers (four processes for up to 200 members on however many
-    // cores) are busy with every member's alive message to every other: a member starved
-    // for longer than the timeout is declared dead and refutes. Counted apart.
+    // Members that start more than a timeout after those watching them are declared dead
+    // until they do: counted apart.
     const deathsWhileStarting = workers.deaths.length;
-    if (process.env.DEBUG_DEATHS) {
-      const t0 = Math.min(...workers.deaths.map((d) => d.at));
-      const hist = new Map<number, number>();
-      for (const d of workers.deaths) hist.set(Math.floor((d.at - t0) / 100), (hist.get(Math.floor((d.at - t0) / 100)) ?? 0) + 1);
-      console.error([...hist].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k * 100}:${v}`).join(" "));
-      const byName = new Map<string, number>();
-      for (const d of workers.deaths) byName.set(d.name, (byName.get(d.name) ?? 0) + 1);
-      console.error("distinct dead", byName.size, "startedAt offset", Date.now() - t0);
-    }
     workers.deaths.length = 0;
 
     const before = await workers.sample();

@@ -27,6 +27,12 @@ ensure_kubectl() {
   command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client
 }
 
+# The network tier and the lab: namespaces and addresses (iproute2), gratuitous ARP
+# (arping), IPv6 neighbour announcements (ndisc6), traffic (curl, ping), captures (tcpdump).
+ensure_network_tools() {
+  apt_install iproute2 arping ndisc6 curl iputils-ping tcpdump procps
+}
+
 # `npm ci` when node_modules is missing or was installed from another lockfile.
 ensure_modules() {
   local stamp="$herald_root/node_modules/.herald-lock-sha256"
