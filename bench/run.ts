@@ -76,3 +76,10 @@ if (only.length === 0 || only.includes("detector")) {
     ...run("detector.ts", ["3", "50", "200"]),
   });
 }
+
+if (only.length === 0 || only.includes("failover")) {
+  save("failover", {
+    target: "local-mode failover after a hard node failure: median < 1 s to the first good reply",
+    ...run("failover.ts", ["20", "3"]),
+  });
+}

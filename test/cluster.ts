@@ -5,6 +5,7 @@ import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { customResourceDefinitions } from "../src/api/crds.ts";
 import { DevKube } from "../src/devkube/server.ts";
 import { PooledKubeConfig } from "../src/kube/kubeconfig.ts";
+import { waitUntil } from "../src/lab/session.ts";
 
 export interface TestCluster {
   kube: DevKube;
@@ -51,22 +52,10 @@ export async function installCrds(post: TestCluster["post"]): Promise<void> {
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `ms`. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   ms = 10_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return waitUntil(what, check, ms, 20);
 }

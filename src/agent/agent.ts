@@ -101,6 +101,8 @@ interface Announcement {
 /** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
 export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
 const RESTART_GRACE_MS = 10_000;
+/** Full reconcile even without changes, to repair drift. */
+const RESYNC_MS = 10_000;
 
 export const ANNOUNCING_ANNOTATION = {
   IPv4: "herald.dev/announcing-ipv4",
@@ -134,6 +136,7 @@ export class Agent {
   /** node -> the restart grace a reconcile is scheduled for */
   private readonly graceTimers = new Map<string, number>();
   private lastRefutations = 0;
+  private lastReconcileAt = 0;
   private lastDropped = 0;
   private dropsSeenAt: number | undefined;
   private wasIsolated = false;
@@ -413,16 +416,27 @@ export class Agent {
       }
     }
     this.lastDead = dead;
-    // After isolation, or after peers declared this node dead, they may have taken its
-    // addresses and moved the traffic: announce everything again on the next reconcile.
+    this.requestReconcile();
+  }
+
+  /**
+   * After isolation, after peers declared this node dead, or after this process was
+   * frozen, peers may have taken its addresses and moved the traffic with their own
+   * announcements: forget what was announced, so that all of it is announced again.
+   */
+  private noticeLostAnnouncements(): void {
+    const detector = this.detector;
+    if (!detector) return;
+    const now = this.clock.now();
     const { refutations } = detector.stats();
     const isolated = detector.isolated();
-    if (refutations !== this.lastRefutations || (this.wasIsolated && !isolated)) {
+    const paused = this.lastReconcileAt !== 0 && now - this.lastReconcileAt > RESYNC_MS + 2000;
+    if (refutations !== this.lastRefutations || (this.wasIsolated && !isolated) || paused) {
       this.announced.clear();
     }
     this.lastRefutations = refutations;
     this.wasIsolated = isolated;
-    this.requestReconcile();
+    this.lastReconcileAt = now;
   }
 
   /**
@@ -527,7 +541,7 @@ export class Agent {
     this.resyncTimer = this.clock.setTimeout(() => {
       this.requestReconcile();
       if (this.running) this.scheduleResync();
-    }, this.options.resyncMs ?? 10_000);
+    }, this.options.resyncMs ?? RESYNC_MS);
   }
 
   /** Coalesces requests: one reconcile at a time, and one more if anything changed meanwhile. */
@@ -560,6 +574,7 @@ export class Agent {
     // Until the detector has heard its peers, "alive" means nothing: acting now would take
     // addresses from healthy nodes. Keep the kernel as it is (a restart keeps serving).
     if (this.detector && !this.detector.ready()) return;
+    this.noticeLostAnnouncements();
     this.interfaces = await this.options.kernel.listInterfaces();
     const decisions = this.decide();
 
@@ -610,7 +625,9 @@ export class Agent {
     // Announce every address this agent did not announce before, not only those it just
     // added: after a restart, or when it takes back an address it never removed, the
     // network may still send the traffic to the node that held it meanwhile.
-    const added = mine.filter((d) => !this.announced.has(d.address));
+    // The same when the Service says another node announces it now (the annotation is
+    // written only after that node's own announcement went out).
+    const added = mine.filter((d) => !this.announced.has(d.address) || this.announcedElsewhere(d));
     for (const decision of added) {
       const iface = decision.interface!;
       // Repeats stop when the address leaves this node (see below) or the agent stops.
@@ -701,6 +718,16 @@ export class Agent {
       }
       this.publishing = false;
     })();
+  }
+
+  private announcedElsewhere(decision: AddressDecision): boolean {
+    const key = ANNOUNCING_ANNOTATION[decision.family];
+    return decision.services.some((serviceKey) => {
+      const [namespace, name] = serviceKey.split("/") as [string, string];
+      const value = this.services.get(name, namespace)?.metadata?.annotations?.[key];
+      const node = value?.split(" ")[0];
+      return node !== undefined && node !== this.options.nodeName;
+    });
   }
 
   private decide(): AddressDecision[] {

@@ -73,7 +73,7 @@ export class AgentMetrics {
     });
     new Gauge({
       name: "herald_detector_deaths_total",
-      help: "Members this node's detector declared dead",
+      help: "Deaths this node's detector saw (declared by it or reported by a peer)",
       registers: [this.registry],
       collect() {
         this.set(stats()?.deaths ?? 0);

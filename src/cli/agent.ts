@@ -7,7 +7,7 @@ import { IpCommandKernel } from "../agent/kernel/ip-kernel.ts";
 import { AgentMetrics } from "../agent/metrics.ts";
 import { loadKubeConfig } from "../kube/kubeconfig.ts";
 import type { Logger } from "../log.ts";
-import { serveHttp } from "./http.ts";
+import { runUntilSignal } from "./http.ts";
 
 /** The command's flags, as commander hands them over. */
 export interface AgentCommandOptions {
@@ -38,20 +38,13 @@ export async function runAgent(options: AgentCommandOptions, log: Logger): Promi
     log,
     metrics,
   });
-  const servers = await serveHttp(options, {
-    metrics: async () => ({
-      contentType: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
-    ready: () => (agent.isReady() ? undefined : "caches syncing or failure detector not yet warm"),
-  });
   log.info({ node: options.nodeName, namespace: options.namespace }, "agent starting");
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
-  await agent.run(abort.signal);
-  await servers.close();
+  await runUntilSignal({
+    addresses: options,
+    registry: metrics.registry,
+    ready: () => (agent.isReady() ? undefined : "caches syncing or failure detector not yet warm"),
+    run: (signal) => agent.run(signal),
+  });
   await config.close();
   log.info("agent stopped");
   return 0;

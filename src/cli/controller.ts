@@ -4,7 +4,7 @@ import { AllocationController } from "../controller/controller.ts";
 import { ControllerMetrics } from "../controller/metrics.ts";
 import { loadKubeConfig } from "../kube/kubeconfig.ts";
 import type { Logger } from "../log.ts";
-import { serveHttp } from "./http.ts";
+import { runUntilSignal } from "./http.ts";
 
 /** The command's flags, as commander hands them over. */
 export interface ControllerCommandOptions {
@@ -36,14 +36,6 @@ export async function runController(
     log,
     metrics,
   });
-  const servers = await serveHttp(options, {
-    metrics: async () => ({
-      contentType: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
-    ready: () =>
-      controller.isReady() ? undefined : "caches syncing or held addresses not yet restored",
-  });
   log.info(
     {
       identity: options.identity,
@@ -53,12 +45,13 @@ export async function runController(
     },
     "controller starting",
   );
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
-  await controller.run(abort.signal);
-  await servers.close();
+  await runUntilSignal({
+    addresses: options,
+    registry: metrics.registry,
+    ready: () =>
+      controller.isReady() ? undefined : "caches syncing or held addresses not yet restored",
+    run: (signal) => controller.run(signal),
+  });
   await config.close();
   log.info("controller stopped");
   return 0;

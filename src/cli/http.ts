@@ -2,6 +2,7 @@
 // /healthz and /livez (the process answers), /readyz (it can do its job). One listener
 // when both addresses are the same, none for an address of "0".
 import { createServer, type Server } from "node:http";
+import type { Registry } from "prom-client";
 
 export interface Endpoints {
   metrics: () => Promise<{ contentType: string; body: string }>;
@@ -43,6 +44,31 @@ export async function serveHttp(
     close: () =>
       Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))).then(() => {}),
   };
+}
+
+/**
+ * Runs a daemon's main loop with its metrics and health endpoints until SIGTERM or SIGINT,
+ * then closes the endpoints.
+ */
+export async function runUntilSignal(daemon: {
+  addresses: { metricsAddress: string; healthAddress: string };
+  registry: Registry;
+  ready: () => string | undefined;
+  run: (signal: AbortSignal) => Promise<void>;
+}): Promise<void> {
+  const servers = await serveHttp(daemon.addresses, {
+    metrics: async () => ({
+      contentType: daemon.registry.contentType,
+      body: await daemon.registry.metrics(),
+    }),
+    ready: daemon.ready,
+  });
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  await daemon.run(abort.signal);
+  await servers.close();
 }
 
 /** "host:port", ":port" or "port". */

@@ -54,11 +54,11 @@ export class RawClient {
     });
     const text = await response.text();
     if (!response.ok) throw new ApiError(response.status, text, method, path);
-    return JSON.parse(text) as unknown;
+    return text ? (JSON.parse(text) as unknown) : undefined;
   }
 
   /** A list call in the shape the Informer takes. */
-  async list<T>(path: string, options: ListOptions): Promise<ListPage<T>> {
+  async list<T>(path: string, options: ListOptions = {}): Promise<ListPage<T>> {
     const query = new URLSearchParams();
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
     if (options.fieldSelector) query.set("fieldSelector", options.fieldSelector);

@@ -1,44 +1,29 @@
-// Plain-JSON API requests for the lab, through a kubeconfig's credentials and connection
-// pool like src/kube/raw.ts, with every verb the lab needs (that client only lists and
-// patches). Plain JSON because client-node's typed models drop what they do not know —
-// a CRD's `x-kubernetes-validations`, for one.
-import { RequestContext, type KubeConfig } from "@kubernetes/client-node";
-import { fetch } from "undici";
+// Plain-JSON API requests for the lab: src/kube/raw.ts's client, plus the few verbs the
+// lab's objects want (create-or-keep, merge patch, delete-if-there). Plain JSON because
+// client-node's typed models drop what they do not know — a CRD's
+// `x-kubernetes-validations`, for one.
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { ListOptions, ListPage } from "../kube/informer.ts";
-import { ApiError } from "../kube/raw.ts";
+import { ApiError, RawClient } from "../kube/raw.ts";
 
 export { ApiError };
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export class LabApi {
-  readonly #config: KubeConfig;
+  readonly #raw: RawClient;
 
   constructor(config: KubeConfig) {
-    this.#config = config;
+    this.#raw = new RawClient(config);
   }
 
-  async request(
-    method: Method,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<unknown> {
-    const server = this.#config.getCurrentCluster()?.server;
-    if (!server) throw new Error("kubeconfig has no current cluster");
-    const context = new RequestContext(`${server}${path}`, method);
-    await this.#config.applySecurityAuthentication(context);
-    const headers: Record<string, string> = { ...context.getHeaders(), Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = contentType ?? "application/json";
-    const response = await fetch(context.getUrl(), {
+  request(method: Method, path: string, body?: unknown, contentType?: string): Promise<unknown> {
+    return this.#raw.request(
       method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: context.getDispatcher() as never,
-    });
-    const text = await response.text();
-    if (!response.ok) throw new ApiError(response.status, text, method, path);
-    return text ? (JSON.parse(text) as unknown) : undefined;
+      path,
+      body,
+      contentType ?? (body === undefined ? undefined : "application/json"),
+    );
   }
 
   create(path: string, body: unknown): Promise<unknown> {
@@ -68,22 +53,7 @@ export class LabApi {
   }
 
   /** A list call in the shape the Informer takes. */
-  async list<T>(path: string, options: ListOptions = {}): Promise<ListPage<T>> {
-    const query = new URLSearchParams();
-    if (options.labelSelector) query.set("labelSelector", options.labelSelector);
-    if (options.fieldSelector) query.set("fieldSelector", options.fieldSelector);
-    if (options.limit) query.set("limit", String(options.limit));
-    if (options._continue) query.set("continue", options._continue);
-    const list = (await this.request("GET", `${path}?${query}`)) as {
-      items: T[];
-      metadata?: { resourceVersion?: string; continue?: string };
-    };
-    return {
-      items: list.items,
-      metadata: {
-        resourceVersion: list.metadata?.resourceVersion,
-        _continue: list.metadata?.continue,
-      },
-    };
+  list<T>(path: string, options: ListOptions = {}): Promise<ListPage<T>> {
+    return this.#raw.list<T>(path, options);
   }
 }

@@ -114,6 +114,22 @@ describe("Membership", () => {
     assert.equal(m.isAlive("node-9"), true);
   });
 
+  it("spreads the news that it is alive over a second in a large cluster", () => {
+    const all = names(200);
+    const m = new Membership({ self: "node-0", incarnation: T0, timing, now: T0, members: all });
+    const told = new Set<string>();
+    const alive = (step: Step) => {
+      const sent = step.send.filter((s) => s.type === "alive");
+      for (const s of sent) told.add(s.to);
+      return sent.length;
+    };
+    assert.equal(alive(m.start()), 20);
+    for (let t = T0; t < T0 + 800; t += 100) assert.equal(alive(m.tick(t)), 20);
+    assert.equal(alive(m.tick(T0 + 800)), 19);
+    assert.equal(alive(m.tick(T0 + 900)), 0);
+    assert.equal(told.size, 199);
+  });
+
   it("suspects a silent member, probes it and asks its other watchers; fresh word clears it", () => {
     const all = names(8);
     const m = membership("node-0", all);
