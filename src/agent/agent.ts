@@ -125,6 +125,7 @@ export class Agent {
   private readonly agentConfigs: Informer<KubernetesObject>;
   private readonly nodeStates: Informer<KubernetesObject>;
   private readonly secrets: Informer<KubernetesObject>;
+  private readonly kubeProxy: Informer<KubernetesObject>;
   private readonly catalog = new PoolCatalog();
   private detector: Detector | undefined;
   private detectorProblem: string | undefined = "starting";
@@ -158,7 +159,6 @@ export class Agent {
   private conditions = new Map<string, Condition>();
   private lastNodeState = "";
   private strictArpProblem: string | undefined;
-  private lastStrictArpCheck = 0;
   private apiReachable = true;
   private withdrawn = false;
   private abandonDetector: (() => void) | undefined;
@@ -199,7 +199,11 @@ export class Agent {
       `/api/v1/namespaces/${options.namespace}/secrets`,
       `metadata.name=${this.keySecretName}`,
     );
-    for (const source of this.informers) {
+    this.kubeProxy = informer(
+      "/api/v1/namespaces/kube-system/configmaps",
+      "metadata.name=kube-proxy",
+    );
+    for (const source of [...this.informers, this.kubeProxy]) {
       for (const event of ["add", "update", "delete"] as const)
         source.on(event, () => this.onClusterChange(source));
     }
@@ -225,6 +229,7 @@ export class Agent {
   async run(signal: AbortSignal): Promise<void> {
     this.running = true;
     for (const source of this.informers) source.start();
+    this.kubeProxy.start();
     await Promise.race([
       Promise.all(this.informers.map((source) => source.synced)),
       new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })),
@@ -249,6 +254,7 @@ export class Agent {
     if (this.resyncTimer) this.clock.clearTimeout(this.resyncTimer);
     if (this.synced) await this.markRestarting();
     for (const source of this.informers) source.stop();
+    this.kubeProxy.stop();
     this.abandonDetector?.();
     for (const repeats of this.repeating.values()) repeats.abort();
     await this.detector?.stop();
@@ -709,7 +715,7 @@ export class Agent {
         try {
           await this.writeAnnotations(latest);
           this.reportProblems(latest);
-          await this.checkStrictArp();
+          this.checkStrictArp();
           await this.writeNodeState();
           await this.clearRestarting();
         } catch (error) {
@@ -910,23 +916,17 @@ export class Agent {
     return electAnnouncer(topic, living) === this.options.nodeName;
   }
 
-  /** kube-proxy in IPVS mode without strictARP answers ARP for every LoadBalancer address. */
-  private async checkStrictArp(): Promise<void> {
-    const now = this.clock.now();
-    if (now - this.lastStrictArpCheck < 60_000 && this.lastStrictArpCheck !== 0) return;
-    this.lastStrictArpCheck = now;
-    let problem: string | undefined;
-    try {
-      const configMap = (await this.raw.request(
-        "GET",
-        "/api/v1/namespaces/kube-system/configmaps/kube-proxy",
-      )) as { data?: Record<string, string> };
-      problem = ipvsStrictArpProblem(configMap.data ?? {}, (text) =>
-        loadYaml(text, { schema: CORE_SCHEMA }),
-      );
-    } catch (error) {
-      if (!(error instanceof ApiError && (error.code === 404 || error.code === 403))) return;
-    }
+  /**
+   * kube-proxy in IPVS mode without strictARP answers ARP for every LoadBalancer address.
+   * Its ConfigMap is watched by an informer outside the sync gate: a cluster without it, or
+   * RBAC that hides it, must not keep the agent from starting.
+   */
+  private checkStrictArp(): void {
+    const configMap = this.kubeProxy.get("kube-proxy", "kube-system") as
+      { data?: Record<string, string> } | undefined;
+    const problem = ipvsStrictArpProblem(configMap?.data ?? {}, (text) =>
+      loadYaml(text, { schema: CORE_SCHEMA }),
+    );
     if (problem !== undefined && problem !== this.strictArpProblem) {
       this.events.warning(
         { apiVersion: "v1", kind: "Node", name: this.options.nodeName },

@@ -67,11 +67,15 @@ export async function probe(options: ProbeOptions): Promise<ProbeSample[]> {
 }
 
 export interface Outage {
-  /** From the failure to the first request sent after it that got an answer. */
+  /**
+   * From the failure to the first good reply to a request sent after it — the earliest to
+   * arrive, not the earliest sent: a request sent just after the failure may wait out TCP's
+   * one-second SYN retransmission while later ones are answered at once.
+   */
   firstGoodReplyMs: number | undefined;
-  /** Requests sent after the failure that failed. */
+  /** Requests sent after the failure that failed (reset, timed out). */
   failedRequests: number;
-  /** Who answered the first good request after the failure. */
+  /** Who sent that first good reply. */
   servedBy: string | undefined;
 }
 
@@ -85,11 +89,14 @@ export function outageAfter(
   failedNode?: string,
 ): Outage {
   const after = samples.filter((s) => s.sentAt >= failedAt);
-  const firstGood = after.find((s) => s.ok && s.node !== failedNode);
+  let first: ProbeSample | undefined;
+  for (const sample of after) {
+    if (!sample.ok || sample.node === failedNode) continue;
+    if (!first || sample.sentAt + sample.ms < first.sentAt + first.ms) first = sample;
+  }
   return {
-    firstGoodReplyMs: firstGood ? firstGood.sentAt + firstGood.ms - failedAt : undefined,
-    failedRequests: after.filter((s) => !s.ok && (!firstGood || s.sentAt < firstGood.sentAt))
-      .length,
-    servedBy: firstGood?.node,
+    firstGoodReplyMs: first ? first.sentAt + first.ms - failedAt : undefined,
+    failedRequests: after.filter((s) => !s.ok).length,
+    servedBy: first?.node,
   };
 }

@@ -54,3 +54,11 @@ test("answers from the failed node itself do not end the outage", () => {
   assert.equal(outageAfter(samples, 1005, "node1").firstGoodReplyMs, 497);
   assert.equal(outageAfter(samples, 1005).servedBy, "node1");
 });
+
+test("the first good reply is the earliest to arrive, not the earliest sent", () => {
+  const samples: ProbeSample[] = [
+    { sentAt: 1010, ms: 1030, ok: true, node: "node2" }, // its first SYN went to the dead MAC
+    { sentAt: 1600, ms: 2, ok: true, node: "node2" },
+  ];
+  assert.equal(outageAfter(samples, 1005, "node1").firstGoodReplyMs, 597);
+});

@@ -298,6 +298,31 @@ describe("local mode in the lab", { concurrency: false }, () => {
       return c?.status === "False" ? c : undefined;
     });
     assert.match(unhealthy.message, /dropped 1 unauthenticated/);
+    // kube-proxy in IPVS mode without strictARP: a warning on every node.
+    await lab.api.ensure("/api/v1/namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "kube-system" },
+    });
+    await lab.api.create("/api/v1/namespaces/kube-system/configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "kube-proxy" },
+      data: {
+        "config.conf": "kind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  strictARP: false\n",
+      },
+    });
+    const strictArp = await waitUntil("KubeProxyStrictARP=False", async () => {
+      const c = await condition("node2", "KubeProxyStrictARP");
+      return c?.status === "False" ? c : undefined;
+    });
+    assert.match(strictArp.message, /strictARP: true/);
+    await lab.api.delete("/api/v1/namespaces/kube-system/configmaps/kube-proxy");
+    await waitUntil(
+      "KubeProxyStrictARP=True",
+      async () => (await condition("node2", "KubeProxyStrictARP"))?.status === "True",
+    );
+
     // Nothing else broke: the service is still served.
     assert.ok((await lab.curl("client", address)).startsWith("node"));
   });
