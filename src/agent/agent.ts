@@ -8,18 +8,16 @@
 // gratuitous ARP / unsolicited NA, then by the Service annotation, an event and the
 // NodeState — in that order, because traffic must move before the API hears of it.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { AGENT_CONFIG_NAME, type AgentConfigSpec } from "../api/agentconfig.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
-import type { Condition } from "../api/meta.ts";
-import type { AnnouncedAddress, NodeInterface, NodeStateStatus } from "../api/nodestate.ts";
+import type { NodeStateStatus } from "../api/nodestate.ts";
 import type { ServiceObject } from "../api/service.ts";
 import { parseAddress } from "../ipam/address.ts";
 import { PoolSet } from "../ipam/pool-set.ts";
 import { PoolCatalog } from "../controller/pools.ts";
 import { realClock, type Clock, type TimerHandle } from "../kube/clock.ts";
 import { CoreV1EventSink } from "../kube/event-sink.ts";
-import { EventRecorder, type InvolvedObject } from "../kube/events.ts";
+import { EventRecorder } from "../kube/events.ts";
 import { Informer } from "../kube/informer.ts";
 import type { PooledKubeConfig } from "../kube/kubeconfig.ts";
 import { makeApiClient } from "../kube/client.ts";
@@ -44,10 +42,11 @@ import {
   type NodeObject,
 } from "./cluster-view.ts";
 import { agentSettings, type AgentSettings } from "./settings.ts";
-import { placeOn, regexProblems, subnetsOf } from "./placement.ts";
+import { PeerLiveness } from "./peer-liveness.ts";
+import { ANNOUNCING_ANNOTATION, Reporter } from "./reporter.ts";
+import { placeOn, regexProblems } from "./placement.ts";
 import type { Kernel, KernelInterface } from "./kernel/kernel.ts";
 import { planAddressChanges } from "./kernel/plan.ts";
-import { ipvsStrictArpProblem } from "./kube-proxy.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import type { DetectorStats } from "./detector/detector.ts";
 
@@ -98,19 +97,8 @@ interface Announcement {
   services: string[];
 }
 
-/** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
-export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
-const RESTART_GRACE_MS = 10_000;
 /** Full reconcile even without changes, to repair drift. */
 const RESYNC_MS = 10_000;
-
-export const ANNOUNCING_ANNOTATION = {
-  IPv4: "herald.dev/announcing-ipv4",
-  IPv6: "herald.dev/announcing-ipv6",
-} as const;
-
-/** Recorded in managedFields, so `kubectl get -o yaml` shows which writes are the agent's. */
-const FIELD_MANAGER = "herald-agent";
 
 export class Agent {
   private readonly options: AgentOptions;
@@ -127,22 +115,18 @@ export class Agent {
   private readonly secrets: Informer<KubernetesObject>;
   private readonly kubeProxy: Informer<KubernetesObject>;
   private readonly catalog = new PoolCatalog();
+  private readonly liveness: PeerLiveness;
+  private readonly reporter: Reporter;
   private detector: Detector | undefined;
   private detectorProblem: string | undefined = "starting";
   private settings: AgentSettings = agentSettings(undefined);
   private running = false;
   /** Detector state at the last change, to see transitions (see onDetectorChange). */
-  private lastDead = new Set<string>();
-  private readonly revivedAt = new Map<string, number>();
-  /** node -> the restart grace a reconcile is scheduled for */
-  private readonly graceTimers = new Map<string, number>();
   private lastRefutations = 0;
   private lastReconcileAt = 0;
   private lastDropped = 0;
   private dropsSeenAt: number | undefined;
   private wasIsolated = false;
-  private publishing = false;
-  private pendingPublish: AddressDecision[] | undefined;
   private synced = false;
   private reconciling = false;
   private reconcileAgain = false;
@@ -153,12 +137,7 @@ export class Agent {
   private readonly repeating = new Map<string, AbortController>();
   /** Interfaces whose ARP sysctls this agent has set. */
   private readonly preparedInterfaces = new Set<string>();
-  /** address -> problem last reported as an event, so each is reported once. */
-  private readonly reported = new Map<string, string>();
   private interfaces: KernelInterface[] = [];
-  private conditions = new Map<string, Condition>();
-  private lastNodeState = "";
-  private strictArpProblem: string | undefined;
   private apiReachable = true;
   private withdrawn = false;
   private abandonDetector: (() => void) | undefined;
@@ -168,6 +147,13 @@ export class Agent {
     this.clock = options.clock ?? realClock;
     this.log = options.log;
     this.raw = new RawClient(options.config, new TokenBucket(50, 100, this.clock));
+    // A revived peer is held off for twice the detector's timeout: time for its agent to
+    // warm up (one timeout) and announce.
+    this.liveness = new PeerLiveness(
+      this.clock,
+      () => 2 * this.settings.failureDetector.timeoutMs,
+      () => this.requestReconcile(),
+    );
     this.events = new EventRecorder({
       sink: new CoreV1EventSink(
         makeApiClient(options.config, CoreV1Api, {
@@ -203,6 +189,19 @@ export class Agent {
       "/api/v1/namespaces/kube-system/configmaps",
       "metadata.name=kube-proxy",
     );
+    this.reporter = new Reporter({
+      nodeName: options.nodeName,
+      raw: this.raw,
+      events: this.events,
+      clock: this.clock,
+      log: this.log,
+      services: this.services,
+      pools: this.pools,
+      nodes: this.nodes,
+      nodeStates: this.nodeStates,
+      kubeProxy: this.kubeProxy,
+      isReporter: (topic) => this.isReporter(topic),
+    });
     for (const source of [...this.informers, this.kubeProxy]) {
       for (const event of ["add", "update", "delete"] as const)
         source.on(event, () => this.onClusterChange(source));
@@ -240,7 +239,7 @@ export class Agent {
       // Publish this node's interfaces before deciding anything, so that peers can count
       // it among the nodes able to hold each address from their first election on.
       this.interfaces = await this.options.kernel.listInterfaces().catch(() => []);
-      await this.writeNodeState();
+      await this.reporter.publishInterfaces(this.interfaces);
       await this.refreshConfig();
       this.requestReconcile();
       this.scheduleResync();
@@ -252,7 +251,7 @@ export class Agent {
     }
     this.running = false;
     if (this.resyncTimer) this.clock.clearTimeout(this.resyncTimer);
-    if (this.synced) await this.markRestarting();
+    if (this.synced) await this.reporter.markRestarting();
     for (const source of this.informers) source.stop();
     this.kubeProxy.stop();
     this.abandonDetector?.();
@@ -294,7 +293,7 @@ export class Agent {
       { spec?: AgentConfigSpec; metadata?: { generation?: number } } | undefined;
     this.settings = agentSettings(config?.spec);
     const bad = regexProblems(this.settings.localInterfaces);
-    this.setCondition(
+    this.reporter.setCondition(
       "ConfigValid",
       bad.length === 0,
       bad.length === 0 ? "Valid" : "InvalidInterfaceRegex",
@@ -357,7 +356,7 @@ export class Agent {
       if (this.detectorProblem !== problem)
         this.log.warn({ problem }, "failure detector not running");
       this.detectorProblem = problem;
-      this.setCondition(
+      this.reporter.setCondition(
         "DetectorHealthy",
         false,
         "NotRunning",
@@ -395,33 +394,15 @@ export class Agent {
       );
     } catch (error) {
       this.detectorProblem = `cannot start: ${String(error)}`;
-      this.setCondition("DetectorHealthy", false, "NotRunning", this.detectorProblem);
+      this.reporter.setCondition("DetectorHealthy", false, "NotRunning", this.detectorProblem);
       this.log.error({ err: String(error) }, "failure detector did not start");
     } finally {
       this.detectorStarting = false;
     }
   }
 
-  /**
-   * A node the detector brings back to life (its agent restarted, or it came back from a
-   * partition) counts as alive for elections only after a hold-off. Its agent needs that
-   * long to warm up and announce again; if the node holding its addresses meanwhile let
-   * go at once, the network would keep sending traffic to a node that no longer holds
-   * them. Until the hold-off ends both nodes hold the address, and both answer.
-   */
   private onDetectorChange(): void {
-    const detector = this.detector;
-    if (!detector) return;
-    const now = this.clock.now();
-    const view = detector.view();
-    const dead = new Set(view.dead);
-    for (const name of this.lastDead) {
-      if (!dead.has(name)) {
-        this.revivedAt.set(name, now);
-        this.clock.setTimeout(() => this.requestReconcile(), this.holdOffMs() + 10);
-      }
-    }
-    this.lastDead = dead;
+    if (this.detector) this.liveness.observe(this.detector);
     this.requestReconcile();
   }
 
@@ -445,85 +426,9 @@ export class Agent {
     this.lastReconcileAt = now;
   }
 
-  /**
-   * A stopping agent (SIGTERM: a rolling update, a restart) leaves its addresses on the
-   * kernel and tells its peers, through its NodeState, not to take them while it restarts.
-   * Without this, peers would see its heartbeats stop and take over, and open connections
-   * would be reset twice: once when they take over and once when it takes back. The next
-   * agent removes the mark once it announces again; a node that never comes back loses
-   * its addresses when the mark expires.
-   */
-  private async markRestarting(): Promise<void> {
-    const until = new Date(this.clock.now() + RESTART_GRACE_MS).toISOString();
-    try {
-      await Promise.race([
-        this.raw.request(
-          "PATCH",
-          `/apis/${GROUP}/${VERSION}/nodestates/${this.options.nodeName}?fieldManager=${FIELD_MANAGER}`,
-          { metadata: { annotations: { [RESTARTING_ANNOTATION]: until } } },
-          "application/merge-patch+json",
-        ),
-        this.clock.sleep(1000),
-      ]);
-      this.log.info({ until }, "stopping: peers keep this node's addresses here until then");
-    } catch (error) {
-      this.log.warn({ err: String(error) }, "could not mark this node as restarting");
-    }
-  }
-
-  /** Once this agent announces again, the mark its predecessor left has done its job. */
-  private async clearRestarting(): Promise<void> {
-    const own = this.nodeStates.get(this.options.nodeName);
-    if (own?.metadata?.annotations?.[RESTARTING_ANNOTATION] === undefined) return;
-    await this.raw.request(
-      "PATCH",
-      `/apis/${GROUP}/${VERSION}/nodestates/${this.options.nodeName}?fieldManager=${FIELD_MANAGER}`,
-      { metadata: { annotations: { [RESTARTING_ANNOTATION]: null } } },
-      "application/merge-patch+json",
-    );
-    this.log.info("announcing again: restart mark removed");
-  }
-
-  /** A peer that said it is restarting, until when (ms), if that is still ahead. */
-  private restartingUntil(node: string): number | undefined {
-    const state = this.nodeStates.get(node);
-    const value = state?.metadata?.annotations?.[RESTARTING_ANNOTATION];
-    const until = value === undefined ? NaN : Date.parse(value);
-    return Number.isFinite(until) && until > this.clock.now() ? until : undefined;
-  }
-
-  private holdOffMs(): number {
-    return 2 * this.settings.failureDetector.timeoutMs;
-  }
-
   private eligibleAlive(node: string): boolean {
-    if (node === this.options.nodeName) return true;
-    const detector = this.detector;
-    if (!detector) return true;
-    const restarting = this.restartingUntil(node);
-    if (restarting !== undefined) {
-      this.revivedAt.delete(node);
-      // Decide again when the grace ends, in case the node does not come back.
-      if (this.graceTimers.get(node) !== restarting) {
-        this.graceTimers.set(node, restarting);
-        this.clock.setTimeout(
-          () => {
-            this.graceTimers.delete(node);
-            this.requestReconcile();
-          },
-          restarting - this.clock.now() + 10,
-        );
-      }
-      return true;
-    }
-    if (!detector.isAlive(node)) return false;
-    const revived = this.revivedAt.get(node);
-    if (revived === undefined) return true;
-    if (this.clock.now() - revived >= this.holdOffMs()) {
-      this.revivedAt.delete(node);
-      return true;
-    }
-    return false;
+    if (node === this.options.nodeName || !this.detector) return true;
+    return this.liveness.alive(node, this.detector, this.reporter.restartingUntil(node));
   }
 
   // ---- reconciliation ----
@@ -567,7 +472,7 @@ export class Agent {
         } catch (error) {
           this.options.metrics?.reconcileErrors.inc();
           this.log.error({ err: String(error) }, "reconcile failed");
-          this.setCondition("KernelReady", false, "ReconcileFailed", String(error));
+          this.reporter.setCondition("KernelReady", false, "ReconcileFailed", String(error));
         }
         this.options.metrics?.reconcileDuration.observe((performance.now() - started) / 1000);
       } while (this.reconcileAgain && this.running);
@@ -672,7 +577,7 @@ export class Agent {
         services: decision.services,
       });
     }
-    this.setCondition(
+    this.reporter.setCondition(
       "KernelReady",
       true,
       "Reconciled",
@@ -695,35 +600,13 @@ export class Agent {
         );
       }
     }
-    this.publish(decisions);
-  }
-
-  /**
-   * Tells the API what the kernel now holds: annotations, problems, NodeState. Off the
-   * reconcile path — a slow or unreachable API server must never delay a takeover — and
-   * coalesced: only the latest decisions are published once the previous round is done.
-   */
-  private publish(decisions: AddressDecision[]): void {
-    const idle = this.pendingPublish === undefined;
-    this.pendingPublish = decisions;
-    if (!idle || this.publishing) return;
-    this.publishing = true;
-    void (async () => {
-      while (this.pendingPublish !== undefined) {
-        const latest = this.pendingPublish;
-        this.pendingPublish = undefined;
-        try {
-          await this.writeAnnotations(latest);
-          this.reportProblems(latest);
-          this.checkStrictArp();
-          await this.writeNodeState();
-          await this.clearRestarting();
-        } catch (error) {
-          this.log.warn({ err: String(error) }, "could not publish the agent's state");
-        }
-      }
-      this.publishing = false;
-    })();
+    this.reporter.publish({
+      decisions,
+      announced: this.announcements(),
+      interfaces: this.interfaces,
+      detector: this.detector,
+      dropsSeenAt: this.dropsSeenAt,
+    });
   }
 
   private announcedElsewhere(decision: AddressDecision): boolean {
@@ -789,121 +672,6 @@ export class Agent {
     return Promise.race([answer, timeout.then(() => false)]);
   }
 
-  // ---- what the API hears ----
-
-  /**
-   * The announcer writes "<node> <interface>" on each service of its addresses. A node that
-   * stops announcing removes the annotation only while it still names itself: a JSON patch
-   * with a test, so it never erases what the new announcer wrote meanwhile.
-   */
-  private async writeAnnotations(decisions: readonly AddressDecision[]): Promise<void> {
-    const self = this.options.nodeName;
-    const writes: Promise<unknown>[] = [];
-    for (const decision of decisions) {
-      const key = ANNOUNCING_ANNOTATION[decision.family];
-      const value =
-        decision.announcer === self && this.announced.has(decision.address)
-          ? `${self} ${decision.interface}`
-          : undefined;
-      for (const serviceKey of decision.services) {
-        const [namespace, name] = serviceKey.split("/") as [string, string];
-        const service = this.services.get(name, namespace);
-        const current = service?.metadata?.annotations?.[key];
-        const path = `/api/v1/namespaces/${namespace}/services/${name}`;
-        const pointer = `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-        if (value !== undefined && current !== value) {
-          const ops = service?.metadata?.annotations
-            ? [{ op: "add", path: pointer, value }]
-            : [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
-          writes.push(this.patch(path, ops));
-        } else if (
-          value === undefined &&
-          current?.split(" ")[0] === self &&
-          !this.withdrawnBy(decision)
-        ) {
-          writes.push(
-            this.patch(path, [
-              { op: "test", path: pointer, value: current },
-              { op: "remove", path: pointer },
-            ]),
-          );
-        }
-      }
-    }
-    await Promise.all(writes);
-  }
-
-  /** True when another node took over (its write will replace ours; nothing to remove). */
-  private withdrawnBy(decision: AddressDecision): boolean {
-    return decision.announcer !== undefined && decision.announcer !== this.options.nodeName;
-  }
-
-  private async patch(path: string, ops: object[]): Promise<void> {
-    try {
-      await this.raw.request(
-        "PATCH",
-        `${path}?fieldManager=${FIELD_MANAGER}`,
-        ops,
-        "application/json-patch+json",
-      );
-    } catch (error) {
-      // 422 from a failed test: someone else wrote meanwhile, which is what we wanted.
-      if (error instanceof ApiError && (error.code === 422 || error.code === 404)) return;
-      this.log.warn({ err: String(error), path }, "could not annotate service");
-    }
-  }
-
-  private reportProblems(decisions: readonly AddressDecision[]): void {
-    const seen = new Set<string>();
-    for (const decision of decisions) {
-      seen.add(decision.address);
-      if (decision.problem === undefined || decision.reporter !== this.options.nodeName) {
-        this.reported.delete(decision.address);
-        continue;
-      }
-      if (this.reported.get(decision.address) === decision.problem) continue;
-      this.reported.set(decision.address, decision.problem);
-      // Waiting for endpoints is normal life (a rollout); a placement problem needs a human.
-      const warning = decision.problem !== "no serving endpoint";
-      for (const serviceKey of decision.services) {
-        const [namespace, name] = serviceKey.split("/") as [string, string];
-        const object: InvolvedObject = { apiVersion: "v1", kind: "Service", namespace, name };
-        const message = `${decision.address} is not announced: ${decision.problem}`;
-        if (warning) this.events.warning(object, "NotAnnounced", message);
-        else this.events.normal(object, "NotAnnounced", message);
-      }
-      if (decision.pool && decision.problem.startsWith("no eligible node can hold")) {
-        this.events.warning(
-          { apiVersion: API_VERSION, kind: "AddressPool", name: decision.pool },
-          "NotAnnounced",
-          `${decision.address}: ${decision.problem}`,
-        );
-      }
-    }
-    for (const address of [...this.reported.keys()])
-      if (!seen.has(address)) this.reported.delete(address);
-    // Bad interface regexes on pools: every agent notes them, one reports them.
-    for (const object of this.pools.list()) {
-      const regexes = (object as { spec?: { interfaces?: unknown } }).spec?.interfaces;
-      if (!Array.isArray(regexes)) continue;
-      const bad = regexProblems(regexes.filter((r): r is string => typeof r === "string"));
-      const name = object.metadata?.name ?? "";
-      const key = `pool/${name}`;
-      if (bad.length === 0) {
-        this.reported.delete(key);
-        continue;
-      }
-      const message = `spec.interfaces: ${bad.join("; ")}`;
-      if (this.reported.get(key) === message || !this.isReporter(key)) continue;
-      this.reported.set(key, message);
-      this.events.warning(
-        { apiVersion: API_VERSION, kind: "AddressPool", name },
-        "InvalidInterfaceRegex",
-        message,
-      );
-    }
-  }
-
   /** One agent reports cluster-wide problems: the rendezvous winner for `topic` among living nodes. */
   private isReporter(topic: string): boolean {
     const living = this.nodes
@@ -914,140 +682,6 @@ export class Agent {
           name && (name === this.options.nodeName || (this.detector?.isAlive(name) ?? true)),
       );
     return electAnnouncer(topic, living) === this.options.nodeName;
-  }
-
-  /**
-   * kube-proxy in IPVS mode without strictARP answers ARP for every LoadBalancer address.
-   * Its ConfigMap is watched by an informer outside the sync gate: a cluster without it, or
-   * RBAC that hides it, must not keep the agent from starting.
-   */
-  private checkStrictArp(): void {
-    const configMap = this.kubeProxy.get("kube-proxy", "kube-system") as
-      { data?: Record<string, string> } | undefined;
-    const problem = ipvsStrictArpProblem(configMap?.data ?? {}, (text) =>
-      loadYaml(text, { schema: CORE_SCHEMA }),
-    );
-    if (problem !== undefined && problem !== this.strictArpProblem) {
-      this.events.warning(
-        { apiVersion: "v1", kind: "Node", name: this.options.nodeName },
-        "StrictARPDisabled",
-        problem,
-      );
-      this.log.warn({ problem }, "kube-proxy would answer ARP for load-balancer addresses");
-    }
-    this.strictArpProblem = problem;
-  }
-
-  private setCondition(type: string, ok: boolean, reason: string, message: string): void {
-    const previous = this.conditions.get(type);
-    const status = ok ? "True" : "False";
-    if (
-      previous &&
-      previous.status === status &&
-      previous.reason === reason &&
-      previous.message === message
-    )
-      return;
-    this.conditions.set(type, {
-      type,
-      status,
-      reason,
-      message,
-      lastTransitionTime:
-        previous && previous.status === status
-          ? previous.lastTransitionTime
-          : new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"),
-    });
-  }
-
-  private nodeStateStatus(): NodeStateStatus {
-    const detector = this.detector;
-    if (detector) {
-      // Forged or replayed heartbeats mark the detector unhealthy for ten minutes after the
-      // last one: long enough to be seen, short enough to clear once the sender is gone.
-      const dropped = detector.stats().dropped;
-      const recent =
-        this.dropsSeenAt !== undefined && this.clock.now() - this.dropsSeenAt < 600_000;
-      this.setCondition(
-        "DetectorHealthy",
-        !recent,
-        recent ? "DroppedPackets" : "Running",
-        recent
-          ? `dropped ${dropped.unauthenticated} unauthenticated and ${dropped.replayed} replayed ` +
-              "heartbeats since the agent started (wrong key, or someone else sending)"
-          : "heartbeats authenticated",
-      );
-    }
-    this.setCondition(
-      "KubeProxyStrictARP",
-      this.strictArpProblem === undefined,
-      this.strictArpProblem === undefined ? "NotNeeded" : "StrictARPDisabled",
-      this.strictArpProblem ?? "kube-proxy does not answer ARP for load-balancer addresses",
-    );
-    const view = detector?.view() ?? { members: [], suspects: [], dead: [] };
-    const announced: AnnouncedAddress[] = this.announcements().map((a) => ({
-      address: a.address,
-      services: a.services,
-      mode: "Local",
-      interface: a.interface,
-    }));
-    const interfaces: NodeInterface[] = subnetsOf(this.interfaces);
-    return {
-      announced,
-      interfaces,
-      detector: view,
-      counts: {
-        local: announced.length,
-        routed: 0,
-        sessionsEstablished: 0,
-        sessions: 0,
-        suspects: view.suspects.length,
-        dead: view.dead.length,
-      },
-      conditions: [...this.conditions.values()].sort((a, b) => (a.type < b.type ? -1 : 1)),
-    };
-  }
-
-  /** Writes NodeState when what it says changed (never just to refresh a timestamp). */
-  private async writeNodeState(): Promise<void> {
-    const status = this.nodeStateStatus();
-    const text = JSON.stringify(status);
-    if (text === this.lastNodeState) return;
-    const name = this.options.nodeName;
-    const base = `/apis/${GROUP}/${VERSION}/nodestates`;
-    try {
-      if (!this.nodeStates.get(name)) {
-        const node = this.nodes.get(name);
-        await this.raw
-          .request("POST", base, {
-            apiVersion: API_VERSION,
-            kind: "NodeState",
-            metadata: {
-              name,
-              ownerReferences: node?.metadata?.uid
-                ? [{ apiVersion: "v1", kind: "Node", name, uid: node.metadata.uid }]
-                : undefined,
-            },
-          })
-          .catch((error: unknown) => {
-            if (!(error instanceof ApiError && error.code === 409)) throw error;
-          });
-      }
-      await this.raw.request(
-        "PATCH",
-        `${base}/${name}/status?fieldManager=${FIELD_MANAGER}`,
-        {
-          status: {
-            ...status,
-            updateTime: new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"),
-          },
-        },
-        "application/merge-patch+json",
-      );
-      this.lastNodeState = text;
-    } catch (error) {
-      this.log.warn({ err: String(error) }, "could not write NodeState");
-    }
   }
 }
 

@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FakeClock } from "../kube/clock.ts";
+import { PeerLiveness } from "./peer-liveness.ts";
+
+function detector(dead: string[]) {
+  return { isAlive: (name: string) => !dead.includes(name), view: () => ({ dead }) };
+}
+
+test("a revived node counts only after the hold-off, and a reconcile is asked for then", async () => {
+  const clock = new FakeClock(1_000_000);
+  let wakes = 0;
+  const liveness = new PeerLiveness(
+    clock,
+    () => 1400,
+    () => wakes++,
+  );
+  liveness.observe(detector([]));
+  assert.equal(liveness.alive("node2", detector([]), undefined), true);
+
+  liveness.observe(detector(["node2"]));
+  assert.equal(liveness.alive("node2", detector(["node2"]), undefined), false);
+
+  liveness.observe(detector([]));
+  assert.equal(liveness.alive("node2", detector([]), undefined), false);
+  await clock.advance(1399);
+  assert.equal(liveness.alive("node2", detector([]), undefined), false);
+  assert.equal(wakes, 0);
+  await clock.advance(20);
+  assert.equal(wakes, 1);
+  assert.equal(liveness.alive("node2", detector([]), undefined), true);
+  // Nodes the detector never saw dead are not held off.
+  assert.equal(liveness.alive("node3", detector([]), undefined), true);
+});
+
+test("a restart mark keeps a silent node alive until it ends, then wakes once", async () => {
+  const clock = new FakeClock(1_000_000);
+  let wakes = 0;
+  const liveness = new PeerLiveness(
+    clock,
+    () => 1400,
+    () => wakes++,
+  );
+  const until = clock.now() + 10_000;
+  for (let i = 0; i < 5; i++)
+    assert.equal(liveness.alive("node2", detector(["node2"]), until), true);
+  await clock.advance(10_011);
+  assert.equal(wakes, 1);
+  assert.equal(liveness.alive("node2", detector(["node2"]), undefined), false);
+});

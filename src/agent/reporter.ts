@@ -1,0 +1,440 @@
+// What the agent tells the API: the `herald.dev/announcing-*` annotations, `NotAnnounced`
+// and configuration events (written by one agent only), the node's NodeState with its
+// conditions, and the restart mark. Off the reconcile path and coalesced: the agent hands
+// over a snapshot after each reconcile, and only the latest is written once the previous
+// round is done, so a slow or unreachable API server never delays a takeover.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
+import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
+import type { Condition } from "../api/meta.ts";
+import type { AnnouncedAddress, NodeInterface, NodeStateStatus } from "../api/nodestate.ts";
+import type { Clock } from "../kube/clock.ts";
+import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
+import type { Informer } from "../kube/informer.ts";
+import { ApiError, type RawClient } from "../kube/raw.ts";
+import type { Logger } from "../log.ts";
+import type { AddressDecision } from "./announcements.ts";
+import type { KernelInterface } from "./kernel/interfaces.ts";
+import { ipvsStrictArpProblem } from "./kube-proxy.ts";
+import { regexProblems, subnetsOf } from "./placement.ts";
+
+/** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
+export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
+const RESTART_GRACE_MS = 10_000;
+
+export const ANNOUNCING_ANNOTATION = {
+  IPv4: "herald.dev/announcing-ipv4",
+  IPv6: "herald.dev/announcing-ipv6",
+} as const;
+
+/** Recorded in managedFields, so `kubectl get -o yaml` shows which writes are the agent's. */
+export const FIELD_MANAGER = "herald-agent";
+
+export interface AnnouncedHere {
+  address: string;
+  interface: string;
+  services: string[];
+}
+
+/** What one reconcile found and did. */
+export interface Snapshot {
+  decisions: AddressDecision[];
+  /** What this node's kernel holds on the agent's behalf. */
+  announced: AnnouncedHere[];
+  interfaces: KernelInterface[];
+  detector:
+    | {
+        view(): { members: string[]; suspects: string[]; dead: string[] };
+        stats(): { dropped: { unauthenticated: number; replayed: number } };
+      }
+    | undefined;
+  /** When forged or replayed heartbeats were last seen. */
+  dropsSeenAt: number | undefined;
+}
+
+export interface ReporterOptions {
+  nodeName: string;
+  raw: RawClient;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+  services: Informer<KubernetesObject>;
+  pools: Informer<KubernetesObject>;
+  nodes: Informer<KubernetesObject>;
+  nodeStates: Informer<KubernetesObject>;
+  kubeProxy: Informer<KubernetesObject>;
+  /** Whether this agent is the one that reports a cluster-wide `topic`. */
+  isReporter: (topic: string) => boolean;
+}
+
+export class Reporter {
+  private readonly nodeName: string;
+  private readonly raw: RawClient;
+  private readonly events: EventRecorder;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly services: Informer<KubernetesObject>;
+  private readonly pools: Informer<KubernetesObject>;
+  private readonly nodes: Informer<KubernetesObject>;
+  private readonly nodeStates: Informer<KubernetesObject>;
+  private readonly kubeProxy: Informer<KubernetesObject>;
+  private readonly isReporter: (topic: string) => boolean;
+  private snapshot: Snapshot = {
+    decisions: [],
+    announced: [],
+    interfaces: [],
+    detector: undefined,
+    dropsSeenAt: undefined,
+  };
+  private pendingPublish: Snapshot | undefined;
+  private publishing = false;
+  /** address (or "pool/NAME") -> problem last reported as an event, so each is reported once. */
+  private readonly reported = new Map<string, string>();
+  private readonly conditions = new Map<string, Condition>();
+  private lastNodeState = "";
+  private strictArpProblem: string | undefined;
+
+  constructor(options: ReporterOptions) {
+    this.nodeName = options.nodeName;
+    this.raw = options.raw;
+    this.events = options.events;
+    this.clock = options.clock;
+    this.log = options.log;
+    this.services = options.services;
+    this.pools = options.pools;
+    this.nodes = options.nodes;
+    this.nodeStates = options.nodeStates;
+    this.kubeProxy = options.kubeProxy;
+    this.isReporter = options.isReporter;
+  }
+
+  /** The NodeState of the agent's start: its interfaces, before it decides anything. */
+  async publishInterfaces(interfaces: KernelInterface[]): Promise<void> {
+    this.snapshot = { ...this.snapshot, interfaces };
+    await this.writeNodeState();
+  }
+
+  /**
+   * Tells the API what the kernel now holds: annotations, problems, NodeState. Off the
+   * reconcile path — a slow or unreachable API server must never delay a takeover — and
+   * coalesced: only the latest decisions are published once the previous round is done.
+   */
+  publish(snapshot: Snapshot): void {
+    const idle = this.pendingPublish === undefined;
+    this.pendingPublish = snapshot;
+    if (!idle || this.publishing) return;
+    this.publishing = true;
+    void (async () => {
+      while (this.pendingPublish !== undefined) {
+        this.snapshot = this.pendingPublish;
+        this.pendingPublish = undefined;
+        try {
+          await this.writeAnnotations(this.snapshot.decisions);
+          this.reportProblems(this.snapshot.decisions);
+          this.checkStrictArp();
+          await this.writeNodeState();
+          await this.clearRestarting();
+        } catch (error) {
+          this.log.warn({ err: String(error) }, "could not publish the agent's state");
+        }
+      }
+      this.publishing = false;
+    })();
+  }
+
+  /**
+   * A stopping agent (SIGTERM: a rolling update, a restart) leaves its addresses on the
+   * kernel and tells its peers, through its NodeState, not to take them while it restarts.
+   * Without this, peers would see its heartbeats stop and take over, and open connections
+   * would be reset twice: once when they take over and once when it takes back. The next
+   * agent removes the mark once it announces again; a node that never comes back loses
+   * its addresses when the mark expires.
+   */
+  async markRestarting(): Promise<void> {
+    const until = new Date(this.clock.now() + RESTART_GRACE_MS).toISOString();
+    try {
+      await Promise.race([
+        this.raw.request(
+          "PATCH",
+          `/apis/${GROUP}/${VERSION}/nodestates/${this.nodeName}?fieldManager=${FIELD_MANAGER}`,
+          { metadata: { annotations: { [RESTARTING_ANNOTATION]: until } } },
+          "application/merge-patch+json",
+        ),
+        this.clock.sleep(1000),
+      ]);
+      this.log.info({ until }, "stopping: peers keep this node's addresses here until then");
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not mark this node as restarting");
+    }
+  }
+
+  /** Once this agent announces again, the mark its predecessor left has done its job. */
+  private async clearRestarting(): Promise<void> {
+    const own = this.nodeStates.get(this.nodeName);
+    if (own?.metadata?.annotations?.[RESTARTING_ANNOTATION] === undefined) return;
+    await this.raw.request(
+      "PATCH",
+      `/apis/${GROUP}/${VERSION}/nodestates/${this.nodeName}?fieldManager=${FIELD_MANAGER}`,
+      { metadata: { annotations: { [RESTARTING_ANNOTATION]: null } } },
+      "application/merge-patch+json",
+    );
+    this.log.info("announcing again: restart mark removed");
+  }
+
+  /** A peer that said it is restarting, until when (ms), if that is still ahead. */
+  restartingUntil(node: string): number | undefined {
+    const state = this.nodeStates.get(node);
+    const value = state?.metadata?.annotations?.[RESTARTING_ANNOTATION];
+    const until = value === undefined ? NaN : Date.parse(value);
+    return Number.isFinite(until) && until > this.clock.now() ? until : undefined;
+  }
+
+  /**
+   * The announcer writes "<node> <interface>" on each service of its addresses. A node that
+   * stops announcing removes the annotation only while it still names itself: a JSON patch
+   * with a test, so it never erases what the new announcer wrote meanwhile.
+   */
+  private async writeAnnotations(decisions: readonly AddressDecision[]): Promise<void> {
+    const self = this.nodeName;
+    const writes: Promise<unknown>[] = [];
+    for (const decision of decisions) {
+      const key = ANNOUNCING_ANNOTATION[decision.family];
+      const value =
+        decision.announcer === self &&
+        this.snapshot.announced.some((a) => a.address === decision.address)
+          ? `${self} ${decision.interface}`
+          : undefined;
+      for (const serviceKey of decision.services) {
+        const [namespace, name] = serviceKey.split("/") as [string, string];
+        const service = this.services.get(name, namespace);
+        const current = service?.metadata?.annotations?.[key];
+        const path = `/api/v1/namespaces/${namespace}/services/${name}`;
+        const pointer = `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+        if (value !== undefined && current !== value) {
+          const ops = service?.metadata?.annotations
+            ? [{ op: "add", path: pointer, value }]
+            : [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
+          writes.push(this.patch(path, ops));
+        } else if (
+          value === undefined &&
+          current?.split(" ")[0] === self &&
+          !this.withdrawnBy(decision)
+        ) {
+          writes.push(
+            this.patch(path, [
+              { op: "test", path: pointer, value: current },
+              { op: "remove", path: pointer },
+            ]),
+          );
+        }
+      }
+    }
+    await Promise.all(writes);
+  }
+
+  /** True when another node took over (its write will replace ours; nothing to remove). */
+  private withdrawnBy(decision: AddressDecision): boolean {
+    return decision.announcer !== undefined && decision.announcer !== this.nodeName;
+  }
+
+  private async patch(path: string, ops: object[]): Promise<void> {
+    try {
+      await this.raw.request(
+        "PATCH",
+        `${path}?fieldManager=${FIELD_MANAGER}`,
+        ops,
+        "application/json-patch+json",
+      );
+    } catch (error) {
+      // 422 from a failed test: someone else wrote meanwhile, which is what we wanted.
+      if (error instanceof ApiError && (error.code === 422 || error.code === 404)) return;
+      this.log.warn({ err: String(error), path }, "could not annotate service");
+    }
+  }
+
+  private reportProblems(decisions: readonly AddressDecision[]): void {
+    const seen = new Set<string>();
+    for (const decision of decisions) {
+      seen.add(decision.address);
+      if (decision.problem === undefined || decision.reporter !== this.nodeName) {
+        this.reported.delete(decision.address);
+        continue;
+      }
+      if (this.reported.get(decision.address) === decision.problem) continue;
+      this.reported.set(decision.address, decision.problem);
+      // Waiting for endpoints is normal life (a rollout); a placement problem needs a human.
+      const warning = decision.problem !== "no serving endpoint";
+      for (const serviceKey of decision.services) {
+        const [namespace, name] = serviceKey.split("/") as [string, string];
+        const object: InvolvedObject = { apiVersion: "v1", kind: "Service", namespace, name };
+        const message = `${decision.address} is not announced: ${decision.problem}`;
+        if (warning) this.events.warning(object, "NotAnnounced", message);
+        else this.events.normal(object, "NotAnnounced", message);
+      }
+      if (decision.pool && decision.problem.startsWith("no eligible node can hold")) {
+        this.events.warning(
+          { apiVersion: API_VERSION, kind: "AddressPool", name: decision.pool },
+          "NotAnnounced",
+          `${decision.address}: ${decision.problem}`,
+        );
+      }
+    }
+    for (const address of [...this.reported.keys()])
+      if (!seen.has(address)) this.reported.delete(address);
+    // Bad interface regexes on pools: every agent notes them, one reports them.
+    for (const object of this.pools.list()) {
+      const regexes = (object as { spec?: { interfaces?: unknown } }).spec?.interfaces;
+      if (!Array.isArray(regexes)) continue;
+      const bad = regexProblems(regexes.filter((r): r is string => typeof r === "string"));
+      const name = object.metadata?.name ?? "";
+      const key = `pool/${name}`;
+      if (bad.length === 0) {
+        this.reported.delete(key);
+        continue;
+      }
+      const message = `spec.interfaces: ${bad.join("; ")}`;
+      if (this.reported.get(key) === message || !this.isReporter(key)) continue;
+      this.reported.set(key, message);
+      this.events.warning(
+        { apiVersion: API_VERSION, kind: "AddressPool", name },
+        "InvalidInterfaceRegex",
+        message,
+      );
+    }
+  }
+
+  /**
+   * kube-proxy in IPVS mode without strictARP answers ARP for every LoadBalancer address.
+   * Its ConfigMap is watched by an informer outside the sync gate: a cluster without it, or
+   * RBAC that hides it, must not keep the agent from starting.
+   */
+  private checkStrictArp(): void {
+    const configMap = this.kubeProxy.get("kube-proxy", "kube-system") as
+      { data?: Record<string, string> } | undefined;
+    const problem = ipvsStrictArpProblem(configMap?.data ?? {}, (text) =>
+      loadYaml(text, { schema: CORE_SCHEMA }),
+    );
+    if (problem !== undefined && problem !== this.strictArpProblem) {
+      this.events.warning(
+        { apiVersion: "v1", kind: "Node", name: this.nodeName },
+        "StrictARPDisabled",
+        problem,
+      );
+      this.log.warn({ problem }, "kube-proxy would answer ARP for load-balancer addresses");
+    }
+    this.strictArpProblem = problem;
+  }
+
+  setCondition(type: string, ok: boolean, reason: string, message: string): void {
+    const previous = this.conditions.get(type);
+    const status = ok ? "True" : "False";
+    if (
+      previous &&
+      previous.status === status &&
+      previous.reason === reason &&
+      previous.message === message
+    )
+      return;
+    this.conditions.set(type, {
+      type,
+      status,
+      reason,
+      message,
+      lastTransitionTime:
+        previous && previous.status === status
+          ? previous.lastTransitionTime
+          : new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"),
+    });
+  }
+
+  private nodeStateStatus(): NodeStateStatus {
+    const detector = this.snapshot.detector;
+    if (detector) {
+      // Forged or replayed heartbeats mark the detector unhealthy for ten minutes after the
+      // last one: long enough to be seen, short enough to clear once the sender is gone.
+      const dropped = detector.stats().dropped;
+      const recent =
+        this.snapshot.dropsSeenAt !== undefined &&
+        this.clock.now() - this.snapshot.dropsSeenAt < 600_000;
+      this.setCondition(
+        "DetectorHealthy",
+        !recent,
+        recent ? "DroppedPackets" : "Running",
+        recent
+          ? `dropped ${dropped.unauthenticated} unauthenticated and ${dropped.replayed} replayed ` +
+              "heartbeats since the agent started (wrong key, or someone else sending)"
+          : "heartbeats authenticated",
+      );
+    }
+    this.setCondition(
+      "KubeProxyStrictARP",
+      this.strictArpProblem === undefined,
+      this.strictArpProblem === undefined ? "NotNeeded" : "StrictARPDisabled",
+      this.strictArpProblem ?? "kube-proxy does not answer ARP for load-balancer addresses",
+    );
+    const view = detector?.view() ?? { members: [], suspects: [], dead: [] };
+    const announced: AnnouncedAddress[] = this.snapshot.announced.map((a) => ({
+      address: a.address,
+      services: a.services,
+      mode: "Local",
+      interface: a.interface,
+    }));
+    const interfaces: NodeInterface[] = subnetsOf(this.snapshot.interfaces);
+    return {
+      announced,
+      interfaces,
+      detector: view,
+      counts: {
+        local: announced.length,
+        routed: 0,
+        sessionsEstablished: 0,
+        sessions: 0,
+        suspects: view.suspects.length,
+        dead: view.dead.length,
+      },
+      conditions: [...this.conditions.values()].sort((a, b) => (a.type < b.type ? -1 : 1)),
+    };
+  }
+
+  /** Writes NodeState when what it says changed (never just to refresh a timestamp). */
+  async writeNodeState(): Promise<void> {
+    const status = this.nodeStateStatus();
+    const text = JSON.stringify(status);
+    if (text === this.lastNodeState) return;
+    const name = this.nodeName;
+    const base = `/apis/${GROUP}/${VERSION}/nodestates`;
+    try {
+      if (!this.nodeStates.get(name)) {
+        const node = this.nodes.get(name);
+        await this.raw
+          .request("POST", base, {
+            apiVersion: API_VERSION,
+            kind: "NodeState",
+            metadata: {
+              name,
+              ownerReferences: node?.metadata?.uid
+                ? [{ apiVersion: "v1", kind: "Node", name, uid: node.metadata.uid }]
+                : undefined,
+            },
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof ApiError && error.code === 409)) throw error;
+          });
+      }
+      await this.raw.request(
+        "PATCH",
+        `${base}/${name}/status?fieldManager=${FIELD_MANAGER}`,
+        {
+          status: {
+            ...status,
+            updateTime: new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"),
+          },
+        },
+        "application/merge-patch+json",
+      );
+      this.lastNodeState = text;
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not write NodeState");
+    }
+  }
+}
