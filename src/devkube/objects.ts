@@ -10,7 +10,7 @@ import type { ResourceRegistry } from "./registry.ts";
 import { apiVersionOf, resourceKey, type ResourceType } from "./resources.ts";
 import type { Selector } from "./selectors.ts";
 import { alreadyExists, conflict, failure, invalid, notFound } from "./status.ts";
-import type { KubeObject, Store } from "./store.ts";
+import { objectJson, type KubeObject, type Store } from "./store.ts";
 import { now } from "./time.ts";
 
 export interface Preconditions {
@@ -78,9 +78,13 @@ export class Objects {
     return this.createUnchecked(type, object, url);
   }
 
-  /** Creates without the checks a client's request needs: for the server's own objects. */
+  /**
+   * Creates without the checks a client's request needs: for the server's own objects.
+   * `body` becomes the stored object: callers hand over one they own (a request body just
+   * parsed, a literal), so no copy is made.
+   */
   createUnchecked(type: ResourceType, body: Record<string, unknown>, url?: URL): KubeObject {
-    const object = structuredClone(body) as KubeObject;
+    const object = body as KubeObject;
     object.apiVersion = apiVersionOf(type);
     object.kind = type.kind;
     const metadata = object.metadata;
@@ -131,7 +135,9 @@ export class Objects {
     }
     let next: KubeObject;
     if (subresource === "status") {
-      next = { ...structuredClone(current), status: incoming.status };
+      // A copy from the cached JSON: cheaper than structuredClone, and stored objects
+      // are never changed in place, so the text is always current.
+      next = { ...(JSON.parse(objectJson(current)) as KubeObject), status: incoming.status };
       if (!type.crd && type.group === "") {
         // Core kinds predate the rule that /status leaves metadata alone: a status write
         // to a Service or Pod also keeps its labels, annotations and finalizers.
