@@ -95,6 +95,7 @@ interface Announcement {
   address: string;
   interface: string;
   services: string[];
+  mode: "Local" | "Routed";
 }
 
 /** Full reconcile even without changes, to repair drift. */
@@ -124,6 +125,8 @@ export class Agent {
   /** Detector state at the last change, to see transitions (see onDetectorChange). */
   private lastRefutations = 0;
   private lastReconcileAt = 0;
+  /** The virtual interface known to exist. */
+  private virtualReady: string | undefined;
   private lastDropped = 0;
   private dropsSeenAt: number | undefined;
   private wasIsolated = false;
@@ -510,11 +513,25 @@ export class Agent {
       : decisions.filter(
           (d) => d.mode === "Local" && d.announcer === this.options.nodeName && d.interface,
         );
-    const desired = mine.map((d) => ({
-      address: d.address,
-      prefixLength: d.family === "IPv4" ? 32 : 128,
-      interface: d.interface!,
-    }));
+    // Routed addresses stay while cut off: the router drops this node's routes with its
+    // BGP session, and equal routes from several nodes are no conflict.
+    const self = this.options.nodeName;
+    const routed = decisions.filter((d) => d.mode === "Routed" && d.routedBy?.includes(self));
+    const virtual = routed.length > 0 ? await this.virtualInterface() : undefined;
+    const desired = [
+      ...mine.map((d) => ({
+        address: d.address,
+        prefixLength: d.family === "IPv4" ? 32 : 128,
+        interface: d.interface!,
+      })),
+      ...(virtual === undefined
+        ? []
+        : routed.map((d) => ({
+            address: d.address,
+            prefixLength: d.prefixLength ?? (d.family === "IPv4" ? 32 : 128),
+            interface: virtual,
+          }))),
+    ];
     const changes = planAddressChanges(desired, this.interfaces);
     for (const change of changes.remove) {
       await this.options.kernel.removeAddress(
@@ -538,7 +555,9 @@ export class Agent {
     // network may still send the traffic to the node that held it meanwhile.
     // The same when the Service says another node announces it now (the annotation is
     // written only after that node's own announcement went out).
-    const added = mine.filter((d) => !this.announced.has(d.address) || this.announcedElsewhere(d));
+    const added = mine.filter(
+      (d) => this.announced.get(d.address)?.mode !== "Local" || this.announcedElsewhere(d),
+    );
     for (const decision of added) {
       const iface = decision.interface!;
       // Repeats stop when the address leaves this node (see below) or the agent stops.
@@ -575,7 +594,18 @@ export class Agent {
         address: decision.address,
         interface: decision.interface!,
         services: decision.services,
+        mode: "Local",
       });
+    }
+    if (virtual !== undefined) {
+      for (const decision of routed) {
+        this.announced.set(decision.address, {
+          address: decision.address,
+          interface: virtual,
+          services: decision.services,
+          mode: "Routed",
+        });
+      }
     }
     this.reporter.setCondition(
       "KernelReady",
@@ -587,6 +617,10 @@ export class Agent {
       this.options.metrics?.announced.set(
         { mode: "Local", family },
         mine.filter((d) => d.family === family).length,
+      );
+      this.options.metrics?.announced.set(
+        { mode: "Routed", family },
+        virtual === undefined ? 0 : routed.filter((d) => d.family === family).length,
       );
     }
 
@@ -607,6 +641,26 @@ export class Agent {
       detector: this.detector,
       dropsSeenAt: this.dropsSeenAt,
     });
+  }
+
+  /**
+   * The interface routed addresses go on (AgentConfig `virtualInterface`, kube-lb0): made
+   * on first need, a dummy link or, where the kernel has no dummy driver, a bridge without
+   * ports. undefined (and a condition) when it cannot be made.
+   */
+  private async virtualInterface(): Promise<string | undefined> {
+    const name = this.settings.virtualInterface;
+    if (this.virtualReady === name) return name;
+    const result = await this.options.kernel.ensureVirtualInterface(name);
+    if ("error" in result) {
+      this.reporter.setCondition("KernelReady", false, "NoVirtualInterface", result.error);
+      this.log.error({ interface: name, err: result.error }, "cannot make the virtual interface");
+      return undefined;
+    }
+    if (result.created)
+      this.log.info({ interface: name, kind: result.kind }, "virtual interface made");
+    this.virtualReady = name;
+    return name;
   }
 
   private announcedElsewhere(decision: AddressDecision): boolean {

@@ -12,7 +12,7 @@
 //  - Auto: Local when some eligible node can place it, Routed otherwise.
 import type { Labels, LabelSelector } from "../api/selector.ts";
 import { selectorMatches } from "../api/selector.ts";
-import type { Family } from "../ipam/address.ts";
+import { FAMILY_BITS, type Family } from "../ipam/address.ts";
 import { electAnnouncer } from "./election.ts";
 
 /** Kubernetes' own label for nodes that must not carry load-balancer traffic. */
@@ -45,6 +45,8 @@ export interface PoolInfo {
   nodeSelector: LabelSelector | undefined;
   /** Interface regexes for local addresses (the pool's, else AgentConfig's); empty: by subnet. */
   interfaces: readonly string[];
+  /** Prefix length routed addresses are announced with (DESIGN §3 `aggregation`). */
+  aggregation: Readonly<Record<Family, number>>;
 }
 
 /** Where a node would put a local address, or why it cannot. */
@@ -72,6 +74,14 @@ export interface AddressDecision {
   interface?: string;
   /** Routed: every eligible node. */
   routedBy?: string[];
+  /**
+   * Routed: the prefix length on the virtual interface — the pool's aggregation, or a host
+   * route when a service on the address has externalTrafficPolicy Local (only nodes with
+   * an endpoint announce it, so it must not be folded into a shorter prefix).
+   */
+  prefixLength?: number;
+  /** Routed: the one node that writes `herald.dev/announcing-*: routed` on the services. */
+  annotator?: string;
   /** Why the address is not announced (or not by every node it could be). */
   problem?: string;
   /**
@@ -166,7 +176,14 @@ function decide(
         : "no eligible node",
     };
   }
-  if (pool.announce === "Routed") return { ...decision, mode: "Routed", routedBy: eligible };
+  const routed = (): AddressDecision => ({
+    ...decision,
+    mode: "Routed",
+    routedBy: eligible,
+    prefixLength: local ? FAMILY_BITS[decision.family] : pool.aggregation[decision.family],
+    annotator: electAnnouncer(address, eligible),
+  });
+  if (pool.announce === "Routed") return routed();
 
   const placed = new Map<string, string>();
   const refusals: string[] = [];
@@ -179,9 +196,7 @@ function decide(
   if (announcer !== undefined) {
     return { ...decision, mode: "Local", announcer, interface: placed.get(announcer) };
   }
-  if (pool.announce === "Auto") {
-    return { ...decision, mode: "Routed", routedBy: eligible };
-  }
+  if (pool.announce === "Auto") return routed();
   return {
     ...decision,
     mode: "Local",

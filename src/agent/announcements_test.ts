@@ -22,7 +22,13 @@ function node(name: string, changes: Partial<NodeInfo> = {}): NodeInfo {
   };
 }
 
-const LAN: PoolInfo = { name: "lan", announce: "Local", nodeSelector: undefined, interfaces: [] };
+const LAN: PoolInfo = {
+  name: "lan",
+  announce: "Local",
+  nodeSelector: undefined,
+  interfaces: [],
+  aggregation: { IPv4: 32, IPv6: 128 },
+};
 
 function service(changes: Partial<ServiceInfo> = {}): ServiceInfo {
   return {
@@ -161,4 +167,23 @@ test("an address no pool owns is reported, not announced", () => {
   const decision = decideOne(inputs({ poolOf: () => undefined }));
   assert.equal(decision.announcer, undefined);
   assert.equal(decision.problem, "no AddressPool owns this address");
+});
+
+test("routed addresses go to every eligible node, with the pool's aggregation or a host route", () => {
+  const routed = { ...LAN, announce: "Routed" as const, aggregation: { IPv4: 28, IPv6: 64 } };
+  const cluster = decideOne(inputs({ poolOf: () => routed }));
+  assert.equal(cluster.mode, "Routed");
+  assert.deepEqual(cluster.routedBy, NODES);
+  assert.equal(cluster.prefixLength, 28);
+  assert.equal(cluster.annotator, electAnnouncer("192.0.2.10", NODES));
+  const local = decideOne(
+    inputs({
+      poolOf: () => routed,
+      services: [
+        service({ trafficPolicy: "Local", endpoints: [{ nodeName: "node3", serving: true }] }),
+      ],
+    }),
+  );
+  assert.deepEqual(local.routedBy, ["node3"]);
+  assert.equal(local.prefixLength, 32);
 });

@@ -113,5 +113,6 @@ export function poolInfo(
     announce: pool.announce,
     nodeSelector: pool.spec.nodeSelector,
     interfaces: own.length > 0 ? own : defaultInterfaces,
+    aggregation: pool.aggregation,
   };
 }

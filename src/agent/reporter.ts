@@ -34,6 +34,7 @@ export interface AnnouncedHere {
   address: string;
   interface: string;
   services: string[];
+  mode: "Local" | "Routed";
 }
 
 /** What one reconcile found and did. */
@@ -199,11 +200,15 @@ export class Reporter {
     const writes: Promise<unknown>[] = [];
     for (const decision of decisions) {
       const key = ANNOUNCING_ANNOTATION[decision.family];
+      const here = this.snapshot.announced.some((a) => a.address === decision.address);
+      // Local: the announcer names itself. Routed: every eligible node announces, and one of
+      // them (the annotator) says so, rather than all of them writing the same word.
       const value =
-        decision.announcer === self &&
-        this.snapshot.announced.some((a) => a.address === decision.address)
+        decision.mode === "Local" && decision.announcer === self && here
           ? `${self} ${decision.interface}`
-          : undefined;
+          : decision.mode === "Routed" && decision.annotator === self && here
+            ? "routed"
+            : undefined;
       for (const serviceKey of decision.services) {
         const [namespace, name] = serviceKey.split("/") as [string, string];
         const service = this.services.get(name, namespace);
@@ -234,7 +239,8 @@ export class Reporter {
 
   /** True when another node took over (its write will replace ours; nothing to remove). */
   private withdrawnBy(decision: AddressDecision): boolean {
-    return decision.announcer !== undefined && decision.announcer !== this.nodeName;
+    const next = decision.mode === "Routed" ? decision.annotator : decision.announcer;
+    return next !== undefined && next !== this.nodeName;
   }
 
   private async patch(path: string, ops: object[]): Promise<void> {
@@ -376,7 +382,7 @@ export class Reporter {
     const announced: AnnouncedAddress[] = this.snapshot.announced.map((a) => ({
       address: a.address,
       services: a.services,
-      mode: "Local",
+      mode: a.mode,
       interface: a.interface,
     }));
     const interfaces: NodeInterface[] = subnetsOf(this.snapshot.interfaces);
@@ -385,8 +391,8 @@ export class Reporter {
       interfaces,
       detector: view,
       counts: {
-        local: announced.length,
-        routed: 0,
+        local: announced.filter((a) => a.mode === "Local").length,
+        routed: announced.filter((a) => a.mode === "Routed").length,
         sessionsEstablished: 0,
         sessions: 0,
         suspects: view.suspects.length,
