@@ -7,10 +7,11 @@
 // view, and adds or removes only the addresses it owns. A takeover is followed by
 // gratuitous ARP / unsolicited NA, then by the Service annotation, an event and the
 // NodeState — in that order, because traffic must move before the API hears of it.
+import { join } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { AGENT_CONFIG_NAME, type AgentConfigSpec } from "../api/agentconfig.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
-import type { NodeStateStatus } from "../api/nodestate.ts";
+import type { BGPSessionStatus, NodeStateStatus } from "../api/nodestate.ts";
 import type { ServiceObject } from "../api/service.ts";
 import { parseAddress } from "../ipam/address.ts";
 import { PoolSet } from "../ipam/pool-set.ts";
@@ -43,6 +44,8 @@ import {
 } from "./cluster-view.ts";
 import { agentSettings, type AgentSettings } from "./settings.ts";
 import { PeerLiveness } from "./peer-liveness.ts";
+import { BirdDaemon } from "./bird/daemon.ts";
+import { Routing } from "./routing.ts";
 import { ANNOUNCING_ANNOTATION, Reporter } from "./reporter.ts";
 import { placeOn, regexProblems } from "./placement.ts";
 import type { Kernel, KernelInterface } from "./kernel/kernel.ts";
@@ -89,6 +92,8 @@ export interface AgentOptions {
   clock?: Clock;
   /** Full reconcile even without changes, to repair drift (default 10 s). */
   resyncMs?: number;
+  /** Where BIRD's configuration and control socket live (default /run/herald/bird-NODE). */
+  birdDir?: string;
 }
 
 interface Announcement {
@@ -114,6 +119,10 @@ export class Agent {
   private readonly agentConfigs: Informer<KubernetesObject>;
   private readonly nodeStates: Informer<KubernetesObject>;
   private readonly secrets: Informer<KubernetesObject>;
+  private readonly bgpPeers: Informer<KubernetesObject>;
+  private readonly bgpAdvertisements: Informer<KubernetesObject>;
+  private readonly routing: Routing;
+  private sessions: BGPSessionStatus[] = [];
   private readonly kubeProxy: Informer<KubernetesObject>;
   private readonly catalog = new PoolCatalog();
   private readonly liveness: PeerLiveness;
@@ -125,6 +134,7 @@ export class Agent {
   /** Detector state at the last change, to see transitions (see onDetectorChange). */
   private lastRefutations = 0;
   private lastReconcileAt = 0;
+  private sessionTimer: TimerHandle | undefined;
   /** The virtual interface known to exist. */
   private virtualReady: string | undefined;
   private lastDropped = 0;
@@ -184,10 +194,27 @@ export class Agent {
     this.pools = informer(`/apis/${GROUP}/${VERSION}/addresspools`);
     this.agentConfigs = informer(`/apis/${GROUP}/${VERSION}/agentconfigs`);
     this.nodeStates = informer(`/apis/${GROUP}/${VERSION}/nodestates`);
-    this.secrets = informer(
-      `/api/v1/namespaces/${options.namespace}/secrets`,
-      `metadata.name=${this.keySecretName}`,
-    );
+    // The whole namespace: the detector key and the BGP passwords live there.
+    this.secrets = informer(`/api/v1/namespaces/${options.namespace}/secrets`);
+    this.bgpPeers = informer(`/apis/${GROUP}/${VERSION}/bgppeers`);
+    this.bgpAdvertisements = informer(`/apis/${GROUP}/${VERSION}/bgpadvertisements`);
+    const birdDir = options.birdDir ?? `/run/herald/bird-${options.nodeName}`;
+    this.routing = new Routing({
+      sources: {
+        peers: this.bgpPeers,
+        advertisements: this.bgpAdvertisements,
+        pools: this.pools,
+        secrets: this.secrets,
+      },
+      namespace: options.namespace,
+      daemon: () =>
+        new BirdDaemon({
+          configPath: join(birdDir, "bird.conf"),
+          socketPath: join(birdDir, "bird.ctl"),
+          log: this.log.child({ part: "bird" }),
+        }),
+      log: this.log,
+    });
     this.kubeProxy = informer(
       "/api/v1/namespaces/kube-system/configmaps",
       "metadata.name=kube-proxy",
@@ -224,6 +251,8 @@ export class Agent {
       this.agentConfigs,
       this.nodeStates,
       this.secrets,
+      this.bgpPeers,
+      this.bgpAdvertisements,
     ];
   }
 
@@ -247,6 +276,7 @@ export class Agent {
       this.requestReconcile();
       this.scheduleResync();
       this.watchDrops();
+      this.watchSessions();
       await new Promise((resolve) => {
         if (signal.aborted) resolve(undefined);
         signal.addEventListener("abort", resolve, { once: true });
@@ -257,6 +287,8 @@ export class Agent {
     if (this.synced) await this.reporter.markRestarting();
     for (const source of this.informers) source.stop();
     this.kubeProxy.stop();
+    if (this.sessionTimer) this.clock.clearTimeout(this.sessionTimer);
+    await this.routing.stop();
     this.abandonDetector?.();
     for (const repeats of this.repeating.values()) repeats.abort();
     await this.detector?.stop();
@@ -436,6 +468,31 @@ export class Agent {
 
   // ---- reconciliation ----
 
+  /**
+   * BGP sessions, read from BIRD every few seconds for NodeState; a session that leaves
+   * Established gets a Warning event on the Node.
+   */
+  private watchSessions(): void {
+    this.sessionTimer = this.clock.setTimeout(async () => {
+      if (!this.running) return;
+      const sessions = await this.routing.sessions();
+      const before = new Map(this.sessions.map((s) => [s.peer, s.state]));
+      for (const session of sessions) {
+        if (before.get(session.peer) === "Established" && session.state !== "Established") {
+          this.events.warning(
+            { apiVersion: "v1", kind: "Node", name: this.options.nodeName },
+            "BGPSessionDown",
+            `BGP session with ${session.peer} left Established: now ${session.state}`,
+          );
+        }
+      }
+      const changed = JSON.stringify(sessions) !== JSON.stringify(this.sessions);
+      this.sessions = sessions;
+      if (changed) this.requestReconcile();
+      this.watchSessions();
+    }, 3000);
+  }
+
   /** Forged or replayed heartbeats change no decision; check for them every few seconds. */
   private watchDrops(): void {
     this.clock.setTimeout(() => {
@@ -613,6 +670,7 @@ export class Agent {
       "Reconciled",
       "kernel addresses match the announcements",
     );
+    await this.updateRouting(virtual === undefined ? [] : routed);
     for (const family of ["IPv4", "IPv6"] as const) {
       this.options.metrics?.announced.set(
         { mode: "Local", family },
@@ -640,7 +698,27 @@ export class Agent {
       interfaces: this.interfaces,
       detector: this.detector,
       dropsSeenAt: this.dropsSeenAt,
+      sessions: this.sessions,
     });
+  }
+
+  private async updateRouting(routed: readonly AddressDecision[]): Promise<void> {
+    const object = this.nodes.get(this.options.nodeName) as NodeObject | undefined;
+    const info = object ? nodeInfo(object) : undefined;
+    const { ipv4, ipv6 } = object ? nodeInternalAddresses(object) : {};
+    const outcome = await this.routing.update(
+      { name: this.options.nodeName, labels: info?.labels ?? {}, ipv4, ipv6 },
+      this.settings,
+      routed,
+    );
+    this.reporter.setCondition(
+      "RoutingReady",
+      outcome.problem === undefined,
+      outcome.problem === undefined ? "Configured" : "ConfigRefused",
+      outcome.problem ?? `routing ${this.settings.routing}`,
+    );
+    if (outcome.problem !== undefined)
+      this.log.warn({ problem: outcome.problem }, "routing configuration kept as it was");
   }
 
   /**

@@ -7,7 +7,12 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import type { Condition } from "../api/meta.ts";
-import type { AnnouncedAddress, NodeInterface, NodeStateStatus } from "../api/nodestate.ts";
+import type {
+  AnnouncedAddress,
+  BGPSessionStatus,
+  NodeInterface,
+  NodeStateStatus,
+} from "../api/nodestate.ts";
 import type { Clock } from "../kube/clock.ts";
 import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -51,6 +56,7 @@ export interface Snapshot {
     | undefined;
   /** When forged or replayed heartbeats were last seen. */
   dropsSeenAt: number | undefined;
+  sessions: BGPSessionStatus[];
 }
 
 export interface ReporterOptions {
@@ -86,6 +92,7 @@ export class Reporter {
     interfaces: [],
     detector: undefined,
     dropsSeenAt: undefined,
+    sessions: [],
   };
   private pendingPublish: Snapshot | undefined;
   private publishing = false;
@@ -386,15 +393,17 @@ export class Reporter {
       interface: a.interface,
     }));
     const interfaces: NodeInterface[] = subnetsOf(this.snapshot.interfaces);
+    const sessions = this.snapshot.sessions;
     return {
       announced,
       interfaces,
+      bgpSessions: sessions,
       detector: view,
       counts: {
         local: announced.filter((a) => a.mode === "Local").length,
         routed: announced.filter((a) => a.mode === "Routed").length,
-        sessionsEstablished: 0,
-        sessions: 0,
+        sessionsEstablished: sessions.filter((s) => s.state === "Established").length,
+        sessions: sessions.length,
         suspects: view.suspects.length,
         dead: view.dead.length,
       },

@@ -16,6 +16,7 @@ export interface AgentCommandOptions {
   namespace: string;
   keySecret: string;
   classOnly: boolean;
+  birdDir?: string;
   metricsAddress: string;
   healthAddress: string;
 }
@@ -33,6 +34,7 @@ export async function runAgent(options: AgentCommandOptions, log: Logger): Promi
     namespace: options.namespace,
     keySecret: options.keySecret,
     classOnly: options.classOnly,
+    birdDir: options.birdDir,
     kernel: new IpCommandKernel(),
     detector: (detectorOptions) => FailureDetector.start(detectorOptions),
     log,

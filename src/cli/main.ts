@@ -159,6 +159,10 @@ export function buildProgram(): Command {
       "serve only loadBalancerClass herald.dev/herald, not services without a class",
       false,
     )
+    .option(
+      "--bird-dir <dir>",
+      "where BIRD's configuration and control socket live (default /run/herald/bird-NODE)",
+    )
     .option("--metrics-address <host:port>", "Prometheus /metrics (0 to disable)", "0.0.0.0:7475")
     .option("--health-address <host:port>", "/healthz and /readyz", "0.0.0.0:7476")
     .action(async (options: AgentCommandOptions) => {
@@ -212,6 +216,12 @@ export function buildProgram(): Command {
       return index;
     })
     .option("--no-agents", "start no agents (to run them by hand)")
+    .addOption(
+      new Option(
+        "--router <daemon>",
+        "run this BGP daemon in the router namespace, peered with every node (docs/lab.md)",
+      ).choices(["bird", "frr", "gobgp"]),
+    )
     .action(async (options: LabUpCommandOptions) => {
       const { runLabUp } = await import("./lab.ts");
       process.exitCode = await runLabUp(options, labOutput);

@@ -1,0 +1,158 @@
+// Routed mode's daemon side: turns BGPPeers, BGPAdvertisements and the prefixes this node
+// holds on its virtual interface into BIRD's configuration, applies it when it changes,
+// and reads the sessions back for NodeState. With AgentConfig `routing: External` it does
+// nothing: the user's own daemon redistributes the virtual interface.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { BGPSessionStatus } from "../api/nodestate.ts";
+import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
+import type { BGPPeerSpec } from "../api/bgppeer.ts";
+import type { Labels } from "../api/selector.ts";
+import { FAMILY_BITS, formatAddress, parseAddress } from "../ipam/address.ts";
+import type { Informer } from "../kube/informer.ts";
+import type { Logger } from "../log.ts";
+import type { AddressDecision } from "./announcements.ts";
+import type { BirdDaemon } from "./bird/daemon.ts";
+import { peersForNode, type NamedPeer, type RoutedPrefix } from "./bird/policy.ts";
+import { renderBirdConfig } from "./bird/render.ts";
+
+export interface RoutingSources {
+  peers: Informer<KubernetesObject>;
+  advertisements: Informer<KubernetesObject>;
+  pools: Informer<KubernetesObject>;
+  /** Secrets of the agent's namespace: where BGP passwords must live. */
+  secrets: Informer<KubernetesObject>;
+}
+
+export interface RoutingOutcome {
+  /** undefined: fine (or nothing to do); else why the running configuration was kept. */
+  problem: string | undefined;
+  /** The configuration changed and BIRD took it. */
+  applied: boolean;
+}
+
+export class Routing {
+  readonly #sources: RoutingSources;
+  readonly #namespace: string;
+  readonly #daemon: () => BirdDaemon;
+  readonly #log: Logger;
+  #bird: BirdDaemon | undefined;
+  #lastConfig = "";
+
+  constructor(options: {
+    sources: RoutingSources;
+    namespace: string;
+    daemon: () => BirdDaemon;
+    log: Logger;
+  }) {
+    this.#sources = options.sources;
+    this.#namespace = options.namespace;
+    this.#daemon = options.daemon;
+    this.#log = options.log;
+  }
+
+  /**
+   * Renders and applies BIRD's configuration for what this node routes. BIRD starts with
+   * the first BGPPeer that selects this node; until then there is nothing for it to do.
+   */
+  async update(
+    node: { name: string; labels: Labels; ipv4?: string; ipv6?: string },
+    settings: { virtualInterface: string; routing: "Bird" | "External" },
+    routed: readonly AddressDecision[],
+  ): Promise<RoutingOutcome> {
+    if (settings.routing === "External") {
+      await this.stop();
+      return { problem: undefined, applied: false };
+    }
+    const peers = peersForNode(this.#namedPeers(), node.labels);
+    if (peers.length === 0 && !this.#bird) return { problem: undefined, applied: false };
+    const passwords = new Map<string, string>();
+    for (const peer of peers) {
+      const ref = peer.spec.passwordSecretRef;
+      if (!ref) continue;
+      const password = this.#password(ref);
+      if (typeof password !== "string")
+        return { problem: `BGPPeer ${peer.name}: ${password.error}`, applied: false };
+      passwords.set(peer.name, password);
+    }
+    const rendered = renderBirdConfig({
+      node,
+      settings: { virtualInterface: settings.virtualInterface },
+      peers,
+      advertisements: this.#sources.advertisements.list().map((object) => ({
+        name: object.metadata?.name ?? "",
+        spec: ((object as { spec?: BGPAdvertisementSpec }).spec ?? {}) as BGPAdvertisementSpec,
+      })),
+      poolLabels: new Map(
+        this.#sources.pools
+          .list()
+          .map((pool) => [pool.metadata?.name ?? "", (pool.metadata?.labels ?? {}) as Labels]),
+      ),
+      routes: routedPrefixes(routed),
+      passwords,
+    });
+    if ("error" in rendered) return { problem: rendered.error, applied: false };
+    if (rendered.config === this.#lastConfig) return { problem: undefined, applied: false };
+    this.#bird ??= this.#daemon();
+    const result = await this.#bird.apply(rendered.config);
+    if ("error" in result)
+      return { problem: `BIRD refused the configuration: ${result.error}`, applied: false };
+    this.#lastConfig = rendered.config;
+    this.#log.info({ peers: peers.map((p) => p.name) }, "BIRD configuration applied");
+    return { problem: undefined, applied: true };
+  }
+
+  /** BGP sessions as BIRD reports them; empty while BIRD does not run. */
+  async sessions(): Promise<BGPSessionStatus[]> {
+    if (!this.#bird) return [];
+    try {
+      return await this.#bird.sessions();
+    } catch {
+      return [];
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#bird?.stop();
+    this.#bird = undefined;
+    this.#lastConfig = "";
+  }
+
+  #namedPeers(): NamedPeer[] {
+    return this.#sources.peers.list().map((object) => ({
+      name: object.metadata?.name ?? "",
+      labels: (object.metadata?.labels ?? {}) as Labels,
+      spec: (object as { spec?: BGPPeerSpec }).spec as BGPPeerSpec,
+    }));
+  }
+
+  #password(ref: { namespace?: string; name?: string; key?: string }): string | { error: string } {
+    const namespace = ref.namespace ?? this.#namespace;
+    if (namespace !== this.#namespace)
+      return {
+        error: `passwordSecretRef must name a Secret in ${this.#namespace}, the agents' namespace, not ${namespace}`,
+      };
+    const secret = this.#sources.secrets.get(ref.name ?? "", namespace) as
+      { data?: Record<string, string> } | undefined;
+    const value = secret?.data?.[ref.key ?? "password"];
+    if (value === undefined)
+      return { error: `Secret ${namespace}/${ref.name} has no key "${ref.key ?? "password"}"` };
+    return Buffer.from(value, "base64").toString("utf8");
+  }
+}
+
+/** The prefixes a node's virtual interface holds: each address with its prefix, host bits cleared, once. */
+export function routedPrefixes(routed: readonly AddressDecision[]): RoutedPrefix[] {
+  const seen = new Map<string, RoutedPrefix>();
+  for (const decision of routed) {
+    const address = parseAddress(decision.address);
+    if (!address || !decision.pool) continue;
+    const bits = FAMILY_BITS[address.family];
+    const length = decision.prefixLength ?? bits;
+    const host = (1n << BigInt(bits - length)) - 1n;
+    const network = formatAddress({ family: address.family, value: address.value & ~host });
+    const prefix = `${network}/${length}`;
+    if (!seen.has(prefix))
+      seen.set(prefix, { prefix, pool: decision.pool, family: address.family });
+  }
+  return [...seen.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
+}
