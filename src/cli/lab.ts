@@ -3,6 +3,7 @@
 // command loads only what it needs: `lab backend` runs once per node and should not
 // pay for the Kubernetes client.
 import type { LabInfo } from "../lab/info.ts";
+import { controlExamples, type RouterKind } from "../lab/router-config.ts";
 import type { LabRef, LabStatus } from "../lab/status.ts";
 import type { FailureMode } from "../lab/state.ts";
 import type { CommandIO } from "./plan.ts";
@@ -13,6 +14,7 @@ export interface LabUpCommandOptions extends LabRef {
   ipv6: boolean;
   index?: number;
   agents: boolean;
+  router?: RouterKind;
 }
 
 type Output = Pick<CommandIO, "stdout" | "stderr">;
@@ -210,6 +212,32 @@ function stopSignal(): Promise<void> {
   });
 }
 
+/** What BGP the router speaks, and how to look at it. */
+function bgpLines(info: LabInfo): string[] {
+  const { bgp } = info;
+  if (bgp.router === null)
+    return ["bgp         none on the router (lab up --router bird|frr|gobgp runs one)"];
+  const address = bgp.routerAddress.ipv6
+    ? `${bgp.routerAddress.ipv4} ${bgp.routerAddress.ipv6}`
+    : bgp.routerAddress.ipv4;
+  const ref = [
+    ...(info.name === "lab" ? [] : ["--name", info.name]),
+    ...(info.dir === `/run/herald/lab-${info.name}` ? [] : ["--dir", info.dir]),
+  ];
+  const bfd = bgp.router === "gobgp" ? "no BFD" : "BFD 100 ms x3";
+  return [
+    `bgp         ${bgp.router}: AS ${bgp.routerASN} at ${address} (passive), nodes AS ${bgp.nodeASN}, ${bfd}`,
+    ...controlExamples(bgp.router, info.dir).map(
+      (argv, i) =>
+        `${i === 0 ? "inspect    " : "           "} herald lab exec router ${[...ref, "--", ...argv.map(shellQuote)].join(" ")}`,
+    ),
+  ];
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
 /** The human form of `lab info` (and of `lab up`'s summary). */
 export function describe(info: LabInfo, status?: LabStatus): string {
   const both = (pair: { ipv4: string; ipv6: string | null }) =>
@@ -224,6 +252,7 @@ export function describe(info: LabInfo, status?: LabStatus): string {
     `router      ${info.namespaces.router}  LAN ${both(info.router.lan)}  client side ${both(info.router.client)}`,
     `client      ${info.namespaces.client}  ${both(info.client)}  (behind the router)`,
     `lanclient   ${info.namespaces.lanclient}  ${both(info.lanclient)}  (on the LAN)`,
+    ...bgpLines(info),
     `backends    pods ${Object.entries(info.backends.labels)
       .map(([key, value]) => `${key}=${value}`)
       .join(",")} in ${info.backends.namespace}, port ${info.backends.port}, on ${

@@ -1,6 +1,7 @@
 // What `herald lab info -o json` prints. Scripts and tests rely on this exact shape, so
 // it is built in one place from the topology and nothing else.
 import { join } from "node:path";
+import { NODE_ASN, ROUTER_ASN, type RouterKind } from "./router-config.ts";
 import { API_PORT, BACKEND_PORT, type FamilyPair, type Topology } from "./topology.ts";
 
 export const BACKEND_NAMESPACE = "default";
@@ -39,6 +40,13 @@ export interface LabInfo {
     nodes: string[];
   };
   ipv6: boolean;
+  /** The router's BGP daemon (--router) and the ASNs and address nodes peer with. */
+  bgp: {
+    router: RouterKind | null;
+    routerASN: number;
+    nodeASN: number;
+    routerAddress: FamilyPair;
+  };
 }
 
 export function kubeconfigPath(dir: string): string {
@@ -80,5 +88,11 @@ export function labInfo(topology: Topology, dir: string, backendNodes: readonly 
       nodes: [...backendNodes],
     },
     ipv6: topology.options.ipv6,
+    bgp: {
+      router: topology.options.router ?? null,
+      routerASN: ROUTER_ASN,
+      nodeASN: NODE_ASN,
+      routerAddress: pair(topology.router.lan),
+    },
   };
 }

@@ -56,6 +56,12 @@ describe("labInfo", () => {
         nodes: ["node1", "node2"],
       },
       ipv6: false,
+      bgp: {
+        router: null,
+        routerASN: 64512,
+        nodeASN: 64513,
+        routerAddress: { ipv4: "198.18.0.1", ipv6: null },
+      },
     });
     // Key order is part of the shape people read.
     assert.deepEqual(Object.keys(info), [
@@ -73,6 +79,21 @@ describe("labInfo", () => {
       "routedPool",
       "backends",
       "ipv6",
+      "bgp",
     ]);
+  });
+
+  it("names the router's BGP daemon and where nodes peer", () => {
+    const info = labInfo(
+      topology({ name: "lab", nodes: 1, ipv6: true, index: 0, router: "frr" }),
+      "/run/herald/lab-lab",
+      [],
+    );
+    assert.deepEqual(info.bgp, {
+      router: "frr",
+      routerASN: 64512,
+      nodeASN: 64513,
+      routerAddress: { ipv4: "198.18.0.1", ipv6: "fd48:4c42::1" },
+    });
   });
 });

@@ -38,6 +38,14 @@ import {
   stopProcesses,
   type ProcessSpec,
 } from "./processes.ts";
+import {
+  checkRouterTools,
+  removeRouterLeftovers,
+  routerSessions,
+  routerSpecs,
+  startRouter,
+  type RouterKind,
+} from "./router.ts";
 import { labDir, LabFiles, type FailureMode, type LabState } from "./state.ts";
 import { LabError } from "./error.ts";
 import { labState, type LabRef } from "./status.ts";
@@ -61,6 +69,8 @@ export interface UpOptions extends LabRef {
   readonly ipv6: boolean;
   readonly index?: number;
   readonly agents: boolean;
+  /** A BGP daemon for the router namespace, peered with every node; unset or null: none. */
+  readonly router?: RouterKind | null;
 }
 
 export interface UpResult {
@@ -74,9 +84,16 @@ const READY_TIMEOUT_MS = 30_000;
 export async function labUp(options: UpOptions): Promise<UpResult> {
   requireRoot();
   const index = options.index ?? defaultIndex(options.name);
-  const lab = { name: options.name, nodes: options.nodes, ipv6: options.ipv6, index };
+  const lab = {
+    name: options.name,
+    nodes: options.nodes,
+    ipv6: options.ipv6,
+    index,
+    router: options.router ?? null,
+  };
   const invalid = checkOptions(lab);
   if (invalid) throw new LabError(invalid);
+  await checkRouterTools(lab.router);
   const shape = topology(lab);
   const files = new LabFiles(labDir(options.name, options.dir));
   await refuseClashes(shape);
@@ -136,6 +153,8 @@ async function build(
 
   await runPhases(buildPhases(shape));
   signal.throwIfAborted();
+  // Early: it starts listening for the nodes while the rest comes up.
+  await startRouter(shape, files);
 
   const info = labInfo(shape, files.dir, allNodes);
   const apiserver = startProcess(files, apiserverSpec(shape, files));
@@ -169,6 +188,20 @@ async function build(
           return response !== undefined && (await response.text()) === `${node.name}\n`;
         }),
       ),
+      ...(info.bgp.router === null
+        ? []
+        : [
+            // Up when the daemon answers its control command and knows every node.
+            waitFor(`the router's ${info.bgp.router}`, signal, async () => {
+              for (const spec of routerSpecs(shape, files))
+                if (pidOf(files, spec.role) === undefined)
+                  throw new LabError(`${spec.role} exited: ${tail(files, spec.role)}`);
+              const sessions = await routerSessions(info).catch(() => []);
+              return (
+                sessions.length > 0 && sessions.every((session) => session.state !== "unknown")
+              );
+            }),
+          ]),
     ]);
   } finally {
     await close();
@@ -243,10 +276,12 @@ export async function labDown(ref: LabRef): Promise<DownResult> {
     ownsNamespace(ref.name, namespace),
   );
 
-  const pids = new Set(runningProcesses(files).values());
+  const running = runningProcesses(files);
+  const pids = new Set(running.values());
   for (const namespace of namespaces)
     for (const pid of await namespacePids(namespace)) pids.add(pid);
   await stopProcesses(pids);
+  await removeRouterLeftovers(running);
 
   // Deleting one end of a veth deletes both at once; a deleted namespace takes its
   // links with it only when the kernel gets round to it. The bridge-side end of the
@@ -490,6 +525,7 @@ function allSpecs(shape: Topology, files: LabFiles, agents: boolean): ProcessSpe
     controllerSpec(files),
     ...shape.nodes.map((node) => backendSpec(node, files)),
     ...(agents ? shape.nodes.map((node) => agentSpec(node, files)) : []),
+    ...routerSpecs(shape, files),
   ];
 }
 

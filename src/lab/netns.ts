@@ -31,6 +31,13 @@ export function ip(namespace: string | null, args: readonly string[]): Promise<s
   return run("ip", namespace === null ? args : ["-n", namespace, ...args]);
 }
 
+/** Runs a program in a namespace (through `ip netns exec`), or here when null; its stdout. */
+export function runIn(namespace: string | null, argv: readonly string[]): Promise<string> {
+  return namespace === null
+    ? run(argv[0]!, argv.slice(1))
+    : run("ip", ["netns", "exec", namespace, ...argv]);
+}
+
 export function sysctl(
   namespace: string | null,
   settings: Readonly<Record<string, string>>,

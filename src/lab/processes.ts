@@ -15,16 +15,22 @@ export const HERALD = fileURLToPath(new URL("../../bin/herald.js", import.meta.u
 export interface ProcessSpec {
   /** Names the log and pid files: "apiserver", "backend-node1", "agent-node1"… */
   readonly role: string;
-  /** Arguments to herald. */
+  /** Arguments to herald, or to `program`. */
   readonly args: readonly string[];
+  /**
+   * The program and its leading arguments, for processes that are not Herald (the
+   * router's BGP daemons); unset, this Herald. Its command line must still name the lab
+   * directory (a config file in it will do), or `down` will not know it is the lab's.
+   */
+  readonly program?: readonly string[];
   /** Network namespace to run in (through `ip netns exec`); null is the host's. */
   readonly namespace: string | null;
 }
 
-/** The argv that starts a spec: node itself, or `ip netns exec`, which execs node. */
+/** The argv that starts a spec: the program itself, or `ip netns exec`, which execs it. */
 export function commandLine(spec: ProcessSpec): string[] {
-  const herald = [process.execPath, HERALD, ...spec.args];
-  return spec.namespace === null ? herald : ["ip", "netns", "exec", spec.namespace, ...herald];
+  const program = [...(spec.program ?? [process.execPath, HERALD]), ...spec.args];
+  return spec.namespace === null ? program : ["ip", "netns", "exec", spec.namespace, ...program];
 }
 
 export function logPath(files: LabFiles, role: string): string {

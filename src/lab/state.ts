@@ -7,6 +7,7 @@ import { mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { LabError } from "./error.ts";
 import { kubeconfigPath, type LabInfo } from "./info.ts";
+import { routerDir } from "./router-config.ts";
 
 /** Everything `info` prints, plus what only the lab's own commands need. */
 export interface LabState extends LabInfo {
@@ -40,6 +41,8 @@ export class LabFiles {
   readonly endpointsReady: string;
   readonly logs: string;
   readonly pids: string;
+  /** The router's BGP daemon: configuration, control sockets (router.ts). */
+  readonly router: string;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -50,6 +53,7 @@ export class LabFiles {
     this.endpointsReady = join(dir, "endpoints.ready");
     this.logs = join(dir, "logs");
     this.pids = join(dir, "pids");
+    this.router = routerDir(dir);
   }
 
   /** Makes the directory; refuses one that holds something other than a lab. */
@@ -113,6 +117,7 @@ export class LabFiles {
       this.endpointsReady,
       this.logs,
       this.pids,
+      this.router,
     ];
   }
 }

@@ -27,6 +27,8 @@ export function labState(ref: LabRef): { state: LabState; files: LabFiles; shape
     nodes: state.nodes.length,
     ipv6: state.ipv6,
     index: state.index,
+    // A lab from before --router has no bgp in its state: it runs no BGP daemon.
+    router: state.bgp?.router ?? null,
   });
   return { state, files, shape };
 }

@@ -14,6 +14,7 @@
 // fd48:4c42:50::11), so the two families read alike; k ≤ 127 keeps them valid hex.
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
+import type { RouterKind } from "./router-config.ts";
 
 export interface LabOptions {
   readonly name: string;
@@ -21,6 +22,8 @@ export interface LabOptions {
   readonly ipv6: boolean;
   /** 0..MAX_INDEX; defaultIndex(name) unless chosen. */
   readonly index: number;
+  /** The BGP daemon in the router namespace (router.ts); unset or null: none. */
+  readonly router?: RouterKind | null;
 }
 
 export const MAX_INDEX = 127;
