@@ -28,9 +28,10 @@ ensure_kubectl() {
 }
 
 # The network tier and the lab: namespaces and addresses (iproute2), gratuitous ARP
-# (arping), IPv6 neighbour announcements (ndisc6), traffic (curl, ping), captures (tcpdump).
+# (arping), IPv6 neighbour announcements (ndisc6), traffic (curl, ping), captures (tcpdump),
+# and the routing daemons: BIRD for the agents and all three as the lab's upstream router.
 ensure_network_tools() {
-  apt_install iproute2 arping ndisc6 curl iputils-ping tcpdump procps
+  apt_install iproute2 arping ndisc6 curl iputils-ping tcpdump procps bird2 frr gobgpd
 }
 
 # `npm ci` when node_modules is missing or was installed from another lockfile.

@@ -3,6 +3,7 @@
 // (devkube, controller, endpoints mirror, backends, agents), objects + api (the cluster's
 // contents) and state (the lab directory) — and keeps `up` and `down` symmetrical: down
 // undoes whatever part of up happened, so it also cleans up after an up that failed.
+import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -508,6 +509,9 @@ function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
       node.name,
       "--namespace",
       INSTALL_NAMESPACE,
+      // Every node's BIRD in the lab directory: node names repeat across labs.
+      "--bird-dir",
+      join(files.dir, `bird-${node.name}`),
       "--metrics-address",
       "0",
       "--health-address",

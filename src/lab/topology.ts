@@ -262,7 +262,12 @@ export function topology(options: LabOptions): Topology {
       sysctls: {
         ...hostLike(ipv6),
         "net.ipv4.ip_forward": "1",
-        ...(ipv6 ? { "net.ipv6.conf.all.forwarding": "1" } : {}),
+        // ECMP by ports as well as addresses, so one client's connections spread over the
+        // nodes of a routed service, as a data-centre router's hashing does.
+        "net.ipv4.fib_multipath_hash_policy": "1",
+        ...(ipv6
+          ? { "net.ipv6.conf.all.forwarding": "1", "net.ipv6.fib_multipath_hash_policy": "1" }
+          : {}),
       },
     },
     { name: clientNamespace, role: "client", sysctls: hostLike(ipv6) },

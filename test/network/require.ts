@@ -9,6 +9,9 @@ const PACKAGES: Record<string, string> = {
   ndisc6: "ndisc6",
   curl: "curl",
   tcpdump: "tcpdump",
+  bird: "bird2",
+  vtysh: "frr",
+  gobgpd: "gobgpd",
 };
 
 export function requireNetworkTier(programs: readonly string[]): void {

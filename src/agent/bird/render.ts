@@ -287,6 +287,11 @@ function renderPeer(plan: PeerPlan, globalRouterId: string): string[] {
   // Communities are set for the router to act on. With BIRD's default, a no-export or
   // no-advertise set by our own export filter would stop BIRD sending the route at all.
   lines.push("  interpret communities off;");
+  // BIRD waits 60–300 s after a session error (a BFD flap as the peer's BFD starts, a wrong
+  // password being fixed) and 120 s between connection attempts; a load balancer's routes
+  // should come back in seconds.
+  lines.push("  connect retry time 5;");
+  lines.push("  error wait time 5, 30;");
   for (const family of plan.families) {
     const channel = family === "IPv4" ? "ipv4" : "ipv6";
     lines.push(`  ${channel} {`, "    import none;");

@@ -126,6 +126,8 @@ protocol bgp peer_tor {
   local as 64512;
   neighbor 198.18.0.1 as 64513;
   interpret communities off;
+  connect retry time 5;
+  error wait time 5, 30;
   ipv4 {
     import none;
     export filter peer_tor_export_ipv4;
