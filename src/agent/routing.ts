@@ -37,6 +37,7 @@ export class Routing {
   readonly #log: Logger;
   #bird: BirdDaemon | undefined;
   #lastConfig = "";
+  #stopped = false;
 
   constructor(options: {
     sources: RoutingSources;
@@ -59,8 +60,9 @@ export class Routing {
     settings: { virtualInterface: string; routing: "Bird" | "External" },
     routed: readonly AddressDecision[],
   ): Promise<RoutingOutcome> {
+    if (this.#stopped) return { problem: undefined, applied: false };
     if (settings.routing === "External") {
-      await this.stop();
+      await this.#halt();
       return { problem: undefined, applied: false };
     }
     const peers = peersForNode(this.#namedPeers(), node.labels);
@@ -111,7 +113,13 @@ export class Routing {
     }
   }
 
+  /** Stops BIRD for good: a reconcile still in flight must not start another. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#halt();
+  }
+
+  async #halt(): Promise<void> {
     await this.#bird?.stop();
     this.#bird = undefined;
     this.#lastConfig = "";

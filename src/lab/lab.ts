@@ -33,6 +33,7 @@ import {
   isRunning,
   logPath,
   pidOf,
+  processesNaming,
   runningProcesses,
   signal,
   startProcess,
@@ -279,9 +280,23 @@ export async function labDown(ref: LabRef): Promise<DownResult> {
 
   const running = runningProcesses(files);
   const pids = new Set(running.values());
-  for (const namespace of namespaces)
-    for (const pid of await namespacePids(namespace)) pids.add(pid);
-  await stopProcesses(pids);
+  // Agents first: each runs a BIRD it restarts when it dies, so a BIRD stopped before its
+  // agent would come back as an orphan.
+  await stopProcesses(
+    [...running].filter(([role]) => role.startsWith("agent-")).map(([, pid]) => pid),
+  );
+  // Then everything else: the lab's processes, whatever runs in its namespaces, and any
+  // process that names the lab directory (a BIRD whose namespace is already gone).
+  for (let round = 0; round < 3; round++) {
+    const left = new Set(running.values());
+    for (const namespace of namespaces)
+      for (const pid of await namespacePids(namespace)) left.add(pid);
+    for (const pid of processesNaming(files.dir)) left.add(pid);
+    const alive = [...left].filter(isRunning);
+    if (alive.length === 0) break;
+    for (const pid of alive) pids.add(pid);
+    await stopProcesses(alive);
+  }
   await removeRouterLeftovers(running);
 
   // Deleting one end of a veth deletes both at once; a deleted namespace takes its
@@ -511,7 +526,7 @@ function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
       INSTALL_NAMESPACE,
       // Every node's BIRD in the lab directory: node names repeat across labs.
       "--bird-dir",
-      join(files.dir, `bird-${node.name}`),
+      join(files.bird, node.name),
       "--metrics-address",
       "0",
       "--health-address",

@@ -92,6 +92,16 @@ export function isRunning(pid: number): boolean {
 }
 
 /** Whether the process's command line names the lab directory. */
+/** Every process whose command line names `dir` or a path inside it. */
+export function processesNaming(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid !== process.pid && belongsTo(pid, dir)) found.push(pid);
+  }
+  return found;
+}
+
 export function belongsTo(pid: number, dir: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");

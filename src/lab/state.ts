@@ -41,6 +41,8 @@ export class LabFiles {
   readonly endpointsReady: string;
   readonly logs: string;
   readonly pids: string;
+  /** The agents' BIRD configurations and sockets, one directory per node. */
+  readonly bird: string;
   /** The router's BGP daemon: configuration, control sockets (router.ts). */
   readonly router: string;
 
@@ -53,6 +55,7 @@ export class LabFiles {
     this.endpointsReady = join(dir, "endpoints.ready");
     this.logs = join(dir, "logs");
     this.pids = join(dir, "pids");
+    this.bird = join(dir, "bird");
     this.router = routerDir(dir);
   }
 
@@ -118,6 +121,7 @@ export class LabFiles {
       this.logs,
       this.pids,
       this.router,
+      this.bird,
     ];
   }
 }
