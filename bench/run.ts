@@ -83,3 +83,11 @@ if (only.length === 0 || only.includes("failover")) {
     ...run("failover.ts", ["20", "3"]),
   });
 }
+
+if (only.length === 0 || only.includes("routed")) {
+  save("routed", {
+    target:
+      "routed mode: service created → route at the router < 1 s; node failure → route withdrawn < 1 s with BFD",
+    ...run("routed.ts", ["10", "5"]),
+  });
+}

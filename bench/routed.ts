@@ -1,0 +1,125 @@
+// Routed mode against a real router (BIRD in the lab's router namespace; root): the time
+// from creating a Service to its route at the router, and from powering off a node to its
+// next hop leaving the router's kernel (BFD at 100 ms × 3). Prints one JSON object.
+// Usage: node bench/routed.ts [services] [failures]
+import { labDown, labFail, labHeal, labUp } from "../src/lab/lab.ts";
+import { routerRoutes, routerSessions } from "../src/lab/router.ts";
+import { LabSession, waitUntil } from "../src/lab/session.ts";
+
+const services = Number(process.argv[2] ?? 10);
+const failures = Number(process.argv[3] ?? 5);
+const ref = { name: "bench-routed" };
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+await labDown(ref);
+const { state } = await labUp({ ...ref, nodes: 3, ipv6: false, agents: true, router: "bird" });
+const lab = LabSession.open(state);
+const toRoute: number[] = [];
+const toAllNextHops: number[] = [];
+const toWithdrawn: number[] = [];
+try {
+  await lab.api.create("/apis/herald.dev/v1alpha1/bgppeers", {
+    apiVersion: "herald.dev/v1alpha1",
+    kind: "BGPPeer",
+    metadata: { name: "upstream" },
+    spec: {
+      peerAddress: state.bgp.routerAddress.ipv4,
+      peerASN: state.bgp.routerASN,
+      localASN: state.bgp.nodeASN,
+      bfd: { minRxMs: 100, minTxMs: 100, multiplier: 3 },
+    },
+  });
+  await lab.api.create("/apis/herald.dev/v1alpha1/bgpadvertisements", {
+    apiVersion: "herald.dev/v1alpha1",
+    kind: "BGPAdvertisement",
+    metadata: { name: "all" },
+    spec: {},
+  });
+  await lab.applyPool("routed", { addresses: [state.routedPool.ipv4], announce: "Routed" });
+  const established = () =>
+    waitUntil(
+      "three sessions",
+      async () =>
+        (await routerSessions(state)).filter((s) => s.state === "Established").length === 3,
+      60_000,
+    );
+
+  for (let i = 0; i < services; i++) {
+    const started = performance.now();
+    await lab.createService(`web${i}`, {});
+    const address = await waitUntil(
+      "an address",
+      async () => (await lab.service(`web${i}`)).addresses[0],
+      10_000,
+      5,
+    );
+    if (i === 0) await established();
+    let first: number | undefined;
+    await waitUntil(
+      "three next hops",
+      async () => {
+        const route = (await routerRoutes(state, `${address}/32`))[0];
+        if (route && first === undefined) first = performance.now() - started;
+        return route?.nexthops.length === 3;
+      },
+      60_000,
+      10,
+    );
+    if (i === 0) continue; // the first waits for the sessions to come up
+    toRoute.push(first!);
+    toAllNextHops.push(performance.now() - started);
+  }
+
+  const address = (await lab.service("web1")).addresses[0]!;
+  const node = state.nodes[1]!;
+  for (let i = 0; i < failures; i++) {
+    await established();
+    await waitUntil(
+      "three next hops",
+      async () => (await routerRoutes(state, `${address}/32`))[0]?.nexthops.length === 3,
+      30_000,
+    );
+    const failedAt = performance.now();
+    await labFail(ref, node.name, "hard");
+    await waitUntil(
+      "the failed next hop gone",
+      async () => {
+        const route = (await routerRoutes(state, `${address}/32`))[0];
+        return route !== undefined && !route.nexthops.includes(node.ipv4);
+      },
+      30_000,
+      10,
+    );
+    toWithdrawn.push(performance.now() - failedAt);
+    await labHeal(ref, node.name);
+  }
+} finally {
+  await lab.close();
+  await labDown(ref);
+}
+
+const round = (values: number[]) => values.map((v) => Math.round(v));
+console.log(
+  JSON.stringify({
+    router: "bird",
+    nodes: 3,
+    bfd: "100 ms x 3",
+    serviceToRouteMs: {
+      median: Math.round(median(toRoute)!),
+      max: Math.round(Math.max(...toRoute)),
+      samples: round(toRoute),
+    },
+    serviceToAllNextHopsMs: {
+      median: Math.round(median(toAllNextHops)!),
+      max: Math.round(Math.max(...toAllNextHops)),
+    },
+    nodeFailureToWithdrawnMs: {
+      median: Math.round(median(toWithdrawn)!),
+      max: Math.round(Math.max(...toWithdrawn)),
+      samples: round(toWithdrawn),
+    },
+    targetsMet: median(toRoute)! < 1000 && median(toWithdrawn)! < 1000,
+  }),
+);
