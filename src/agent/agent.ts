@@ -46,7 +46,7 @@ import { agentSettings, type AgentSettings } from "./settings.ts";
 import { PeerLiveness } from "./peer-liveness.ts";
 import { BirdDaemon } from "./bird/daemon.ts";
 import { Routing } from "./routing.ts";
-import { ANNOUNCING_ANNOTATION, Reporter } from "./reporter.ts";
+import { ANNOUNCING_ANNOTATION, Reporter, type AnnouncedHere } from "./reporter.ts";
 import { placeOn, regexProblems } from "./placement.ts";
 import type { Kernel, KernelInterface } from "./kernel/kernel.ts";
 import { planAddressChanges } from "./kernel/plan.ts";
@@ -96,13 +96,6 @@ export interface AgentOptions {
   birdDir?: string;
 }
 
-interface Announcement {
-  address: string;
-  interface: string;
-  services: string[];
-  mode: "Local" | "Routed";
-}
-
 /** Full reconcile even without changes, to repair drift. */
 const RESYNC_MS = 10_000;
 
@@ -131,10 +124,10 @@ export class Agent {
   private detectorProblem: string | undefined = "starting";
   private settings: AgentSettings = agentSettings(undefined);
   private running = false;
-  /** Detector state at the last change, to see transitions (see onDetectorChange). */
+  /** Detector state at the last reconcile, to see transitions (see noticeLostAnnouncements). */
   private lastRefutations = 0;
   private lastReconcileAt = 0;
-  private sessionTimer: TimerHandle | undefined;
+  private watchTimer: TimerHandle | undefined;
   /** The virtual interface known to exist. */
   private virtualReady: string | undefined;
   private lastDropped = 0;
@@ -145,13 +138,12 @@ export class Agent {
   private reconcileAgain = false;
   private resyncTimer: TimerHandle | undefined;
   /** What this agent has on the kernel, by address (the last reconcile's result). */
-  private readonly announced = new Map<string, Announcement>();
+  private readonly announced = new Map<string, AnnouncedHere>();
   /** address -> the repeats of its gratuitous ARP / NA, cancelled when the address leaves. */
   private readonly repeating = new Map<string, AbortController>();
   /** Interfaces whose ARP sysctls this agent has set. */
   private readonly preparedInterfaces = new Set<string>();
   private interfaces: KernelInterface[] = [];
-  private apiReachable = true;
   private withdrawn = false;
   private abandonDetector: (() => void) | undefined;
 
@@ -275,8 +267,7 @@ export class Agent {
       await this.refreshConfig();
       this.requestReconcile();
       this.scheduleResync();
-      this.watchDrops();
-      this.watchSessions();
+      this.watch();
       await new Promise((resolve) => {
         if (signal.aborted) resolve(undefined);
         signal.addEventListener("abort", resolve, { once: true });
@@ -287,7 +278,7 @@ export class Agent {
     if (this.synced) await this.reporter.markRestarting();
     for (const source of this.informers) source.stop();
     this.kubeProxy.stop();
-    if (this.sessionTimer) this.clock.clearTimeout(this.sessionTimer);
+    if (this.watchTimer) this.clock.clearTimeout(this.watchTimer);
     await this.routing.stop();
     this.abandonDetector?.();
     for (const repeats of this.repeating.values()) repeats.abort();
@@ -303,12 +294,8 @@ export class Agent {
     );
   }
 
-  currentDetector(): Detector | undefined {
-    return this.detector;
-  }
-
   /** Addresses on this node's kernel put there by this agent, as of the last reconcile. */
-  announcements(): Announcement[] {
+  announcements(): AnnouncedHere[] {
     return [...this.announced.values()];
   }
 
@@ -452,7 +439,8 @@ export class Agent {
     const now = this.clock.now();
     const { refutations } = detector.stats();
     const isolated = detector.isolated();
-    const paused = this.lastReconcileAt !== 0 && now - this.lastReconcileAt > RESYNC_MS + 2000;
+    const paused =
+      this.lastReconcileAt !== 0 && now - this.lastReconcileAt > this.resyncMs() + 2000;
     if (refutations !== this.lastRefutations || (this.wasIsolated && !isolated) || paused) {
       this.announced.clear();
     }
@@ -469,11 +457,12 @@ export class Agent {
   // ---- reconciliation ----
 
   /**
-   * BGP sessions, read from BIRD every few seconds for NodeState; a session that leaves
-   * Established gets a Warning event on the Node.
+   * Every few seconds, what changes no decision but belongs in NodeState: BGP sessions as
+   * BIRD reports them (a session that leaves Established gets a Warning event on the Node)
+   * and forged or replayed heartbeats. Published as they are; no reconcile is needed.
    */
-  private watchSessions(): void {
-    this.sessionTimer = this.clock.setTimeout(async () => {
+  private watch(): void {
+    this.watchTimer = this.clock.setTimeout(async () => {
       if (!this.running) return;
       const sessions = await this.routing.sessions();
       const before = new Map(this.sessions.map((s) => [s.peer, s.state]));
@@ -486,33 +475,30 @@ export class Agent {
           );
         }
       }
-      const changed = JSON.stringify(sessions) !== JSON.stringify(this.sessions);
-      this.sessions = sessions;
-      if (changed) this.requestReconcile();
-      this.watchSessions();
-    }, 3000);
-  }
-
-  /** Forged or replayed heartbeats change no decision; check for them every few seconds. */
-  private watchDrops(): void {
-    this.clock.setTimeout(() => {
-      if (!this.running) return;
+      if (JSON.stringify(sessions) !== JSON.stringify(this.sessions)) {
+        this.sessions = sessions;
+        this.reporter.update({ sessions });
+      }
       const dropped = this.detector?.stats().dropped;
       const total = dropped ? dropped.unauthenticated + dropped.replayed : 0;
       if (total !== this.lastDropped) {
         this.lastDropped = total;
         this.dropsSeenAt = this.clock.now();
-        this.requestReconcile();
+        this.reporter.update({ dropsSeenAt: this.dropsSeenAt });
       }
-      this.watchDrops();
+      this.watch();
     }, 2000);
+  }
+
+  private resyncMs(): number {
+    return this.options.resyncMs ?? RESYNC_MS;
   }
 
   private scheduleResync(): void {
     this.resyncTimer = this.clock.setTimeout(() => {
       this.requestReconcile();
       if (this.running) this.scheduleResync();
-    }, this.options.resyncMs ?? RESYNC_MS);
+    }, this.resyncMs());
   }
 
   /** Coalesces requests: one reconcile at a time, and one more if anything changed meanwhile. */
@@ -551,10 +537,7 @@ export class Agent {
 
     const detector = this.detector;
     let isolated = false;
-    if (detector?.isolated()) {
-      this.apiReachable = await this.probeApi();
-      isolated = !this.apiReachable;
-    }
+    if (detector?.isolated()) isolated = !(await this.probeApi());
     this.options.metrics?.isolated.set(isolated ? 1 : 0);
     if (isolated !== this.withdrawn) {
       this.withdrawn = isolated;

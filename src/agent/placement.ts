@@ -3,7 +3,7 @@
 // kind of data, so every agent reaches the same election without asking anyone.
 import type { NodeInterface } from "../api/nodestate.ts";
 import { parseAddress } from "../ipam/address.ts";
-import { chooseInterface, compileRegexes } from "./kernel/choose.ts";
+import { chooseInterface, compileRegexes, isSubnet } from "./kernel/choose.ts";
 import type { KernelInterface } from "./kernel/interfaces.ts";
 import type { Placement } from "./announcements.ts";
 
@@ -12,8 +12,22 @@ export function placeOn(
   interfaces: readonly KernelInterface[] | readonly NodeInterface[],
   regexes: readonly string[],
 ): Placement {
-  const kernel = interfaces.map((i) => ("index" in i ? i : fromNodeState(i)));
-  return chooseInterface(address, kernel, regexes);
+  return chooseInterface(address, asKernel(interfaces), regexes);
+}
+
+// Elections place every address on every eligible node: convert each published list once
+// (informer objects are replaced, never changed, so the list itself is the cache key).
+const converted = new WeakMap<readonly NodeInterface[], KernelInterface[]>();
+
+function asKernel(
+  interfaces: readonly KernelInterface[] | readonly NodeInterface[],
+): readonly KernelInterface[] {
+  if (interfaces.length === 0 || "index" in interfaces[0]!)
+    return interfaces as readonly KernelInterface[];
+  const published = interfaces as readonly NodeInterface[];
+  let kernel = converted.get(published);
+  if (!kernel) converted.set(published, (kernel = published.map(fromNodeState)));
+  return kernel;
 }
 
 /** A published interface as the kernel would show it: up, with its subnets. */
@@ -53,19 +67,9 @@ export function subnetsOf(interfaces: readonly KernelInterface[]): NodeInterface
     .filter((i) => i.up && !i.loopback && !i.virtual && i.master === undefined)
     .map((i) => ({
       name: i.name,
-      subnets: i.addresses
-        .filter((a) => !a.owned && a.peer === undefined && !isHost(a) && !isLinkLocal(a.address))
-        .map((a) => `${a.address}/${a.prefixLength}`),
+      subnets: i.addresses.filter(isSubnet).map((a) => `${a.address}/${a.prefixLength}`),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
-}
-
-function isHost(address: { family: string; prefixLength: number }): boolean {
-  return address.prefixLength === (address.family === "IPv4" ? 32 : 128);
-}
-
-function isLinkLocal(text: string): boolean {
-  return /^fe[89ab]/i.test(text) || text.startsWith("169.254.");
 }
 
 /** The invalid regexes among `regexes`, each with the reason. */

@@ -42,7 +42,7 @@ export interface AnnouncedHere {
   mode: "Local" | "Routed";
 }
 
-/** What one reconcile found and did. */
+/** What one reconcile found and did, and what the agent's watchers saw since. */
 export interface Snapshot {
   decisions: AddressDecision[];
   /** What this node's kernel holds on the agent's behalf. */
@@ -128,6 +128,18 @@ export class Reporter {
    * coalesced: only the latest decisions are published once the previous round is done.
    */
   publish(snapshot: Snapshot): void {
+    this.#enqueue(snapshot);
+  }
+
+  /**
+   * Publishes a change that decides nothing (BGP sessions, dropped heartbeats) on top of
+   * the last reconcile's snapshot: no kernel read, no new election.
+   */
+  update(changes: Partial<Pick<Snapshot, "sessions" | "dropsSeenAt">>): void {
+    this.#enqueue({ ...(this.pendingPublish ?? this.snapshot), ...changes });
+  }
+
+  #enqueue(snapshot: Snapshot): void {
     const idle = this.pendingPublish === undefined;
     this.pendingPublish = snapshot;
     if (!idle || this.publishing) return;

@@ -91,7 +91,8 @@ function bestSubnetMatch(
   return best?.name;
 }
 
-function isSubnet(entry: InterfaceAddress): boolean {
+/** An address that tells which link a subnet lives on: one the operator made, not a host address. */
+export function isSubnet(entry: InterfaceAddress): boolean {
   if (entry.owned || entry.peer !== undefined) return false;
   if (entry.prefixLength >= FAMILY_BITS[entry.family]) return false;
   const parsed = parseAddress(entry.address);
