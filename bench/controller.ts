@@ -6,13 +6,16 @@
 //    the writes it makes (target: none but its Lease);
 // 3. 10k more Services created while no controller runs, then a controller started: time
 //    from its process start until all are served (the controller's own throughput).
-// Prints one JSON object.
+// Prints one JSON object. BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+// passes node flags to every child process, whose pids and roles then go to stderr;
+// BENCH_LOG_LEVEL sets the controllers' (warn by default).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { V1Service } from "@kubernetes/client-node";
+import { Pool } from "undici";
 import { customResourceDefinitions } from "../src/api/crds.ts";
 
 const count = Number(process.argv[2] ?? 10_000);
@@ -22,13 +25,25 @@ const dir = mkdtempSync(join(tmpdir(), "herald-bench-controller-"));
 const kubeconfig = join(dir, "kubeconfig");
 const children: ChildProcess[] = [];
 
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
 const rssMiB = (pid: number) =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+// CPU time a process has used (user + system), in ms: on a shared 2-core machine a
+// steadier measure of cost than wall time. /proc/PID/stat counts in clock ticks (100/s).
+const cpuMillis = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function start(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
+  if (nodeFlags.length > 0) process.stderr.write(`pid ${child.pid}: ${args[0]}\n`);
   return child;
 }
 
@@ -56,13 +71,19 @@ try {
     api.stdout!.once("data", (c: Buffer) => resolve(c.toString().split("\n")[0]!)),
   );
   while (!readFileSync(kubeconfig, { flag: "a+" }).length) await sleep(10);
+  // undici's request() on a keep-alive pool rather than fetch: fetch's WHATWG machinery
+  // made this client cost the 2 cores about as much as the server it measures.
+  const pool = new Pool(url, { connections: 64 });
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${url}${path}`, {
+    const response = await pool.request({
+      path,
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    if (!response.ok) throw new Error(`${path}: ${await response.text()}`);
+    if (response.statusCode >= 300)
+      throw new Error(`${path}: ${response.statusCode} ${await response.body.text()}`);
+    await response.body.dump();
   };
   for (const crd of customResourceDefinitions())
     await post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
@@ -89,7 +110,7 @@ try {
     "--health-address",
     `127.0.0.1:${healthPort}`,
     "--log-level",
-    "warn",
+    process.env.BENCH_LOG_LEVEL ?? "warn",
   ];
   let controller = start(controllerArgs(17581));
   await untilReady(17581);
@@ -121,6 +142,8 @@ try {
   const statsBefore = { byVerb: await stats() };
 
   // 1. The burst.
+  const burstCpu = { api: cpuMillis(api.pid!), controller: cpuMillis(controller.pid!) };
+  const clientCpu = process.cpuUsage();
   const burstStart = performance.now();
   let next = 0;
   await Promise.all(
@@ -141,6 +164,11 @@ try {
     statsBefore.byVerb["PATCH services/status"] ?? 0,
     burstStart,
   );
+  const burstCpuMillis = {
+    apiserver: cpuMillis(api.pid!) - burstCpu.api,
+    controller: cpuMillis(controller.pid!) - burstCpu.controller,
+    client: Math.round(cpuSeconds(process.cpuUsage(clientCpu)) * 1000),
+  };
   await sleep(1500); // let events and pool status drain
   const statsAfter = (await (await fetch(`${url}/devkube/stats`)).json()) as {
     byVerb: Record<string, number>;
@@ -183,10 +211,16 @@ try {
       }
     }),
   );
+  await pool.close();
   const backlogWritesBefore = (await stats())["PATCH services/status"] ?? 0;
+  const backlogApiCpu = cpuMillis(api.pid!);
   const backlogStart = performance.now();
   controller = start(controllerArgs(17583));
   const backlogMillis = await untilServed("backlog", backlogWritesBefore, backlogStart);
+  const backlogCpuMillis = {
+    apiserver: cpuMillis(api.pid!) - backlogApiCpu,
+    controller: cpuMillis(controller.pid!),
+  };
 
   process.stdout.write(
     JSON.stringify({
@@ -198,12 +232,17 @@ try {
         eventWritesPerService: (delta("POST events") + delta("PATCH events")) / count,
         poolStatusWrites: delta("PATCH addresspools/status"),
         controllerPeakRssMiB: Math.round(controllerRss),
+        apiserverPeakRssMiB: Math.round(rssMiB(api.pid!)),
+        cpuMillis: burstCpuMillis,
       },
       restart: {
         readyMillis: Math.round(readyAfter),
         writesOtherThanLease: restartWrites,
       },
-      backlog: { allServedMillisFromProcessStart: Math.round(backlogMillis) },
+      backlog: {
+        allServedMillisFromProcessStart: Math.round(backlogMillis),
+        cpuMillis: backlogCpuMillis,
+      },
     }) + "\n",
   );
 } finally {

@@ -1,7 +1,8 @@
 // Routed mode against a real router (BIRD in the lab's router namespace; root): the time
 // from creating a Service to its route at the router, and from powering off a node to its
-// next hop leaving the router's kernel (BFD at 100 ms × 3). Prints one JSON object.
-// Usage: node bench/routed.ts [services] [failures]
+// next hop leaving the router's kernel, with BFD at 100 ms × 3 and then without BFD (the
+// BGP hold timer, at the 9 s hold / 3 s keepalive the peer is given for this). Prints one
+// JSON object. Usage: node bench/routed.ts [services] [failures]
 import { labDown, labFail, labHeal, labUp } from "../src/lab/lab.ts";
 import { routerRoutes, routerSessions } from "../src/lab/router.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
@@ -19,24 +20,11 @@ const lab = LabSession.open(state);
 const toRoute: number[] = [];
 const toAllNextHops: number[] = [];
 const toWithdrawn: number[] = [];
+const toWithdrawnNoBfd: number[] = [];
+const HOLD_SECONDS = 9;
 try {
-  await lab.api.create("/apis/herald.dev/v1alpha1/bgppeers", {
-    apiVersion: "herald.dev/v1alpha1",
-    kind: "BGPPeer",
-    metadata: { name: "upstream" },
-    spec: {
-      peerAddress: state.bgp.routerAddress.ipv4,
-      peerASN: state.bgp.routerASN,
-      localASN: state.bgp.nodeASN,
-      bfd: { minRxMs: 100, minTxMs: 100, multiplier: 3 },
-    },
-  });
-  await lab.api.create("/apis/herald.dev/v1alpha1/bgpadvertisements", {
-    apiVersion: "herald.dev/v1alpha1",
-    kind: "BGPAdvertisement",
-    metadata: { name: "all" },
-    spec: {},
-  });
+  await lab.peerWithRouter("upstream");
+  await lab.advertise("all", {});
   await lab.applyPool("routed", { addresses: [state.routedPool.ipv4], announce: "Routed" });
   const established = () =>
     waitUntil(
@@ -74,7 +62,7 @@ try {
 
   const address = (await lab.service("web1")).addresses[0]!;
   const node = state.nodes[1]!;
-  for (let i = 0; i < failures; i++) {
+  const failAndMeasure = async (into: number[]) => {
     await established();
     await waitUntil(
       "three next hops",
@@ -92,9 +80,15 @@ try {
       30_000,
       10,
     );
-    toWithdrawn.push(performance.now() - failedAt);
+    into.push(performance.now() - failedAt);
     await labHeal(ref, node.name);
-  }
+  };
+  for (let i = 0; i < failures; i++) await failAndMeasure(toWithdrawn);
+  // Without BFD: only the hold timer notices a node that went silent.
+  await lab.api.mergePatch("/apis/herald.dev/v1alpha1/bgppeers/upstream", {
+    spec: { bfd: null, holdTime: HOLD_SECONDS, keepaliveTime: HOLD_SECONDS / 3 },
+  });
+  for (let i = 0; i < Math.min(failures, 3); i++) await failAndMeasure(toWithdrawnNoBfd);
 } finally {
   await lab.close();
   await labDown(ref);
@@ -119,6 +113,15 @@ console.log(
       median: Math.round(median(toWithdrawn)!),
       max: Math.round(Math.max(...toWithdrawn)),
       samples: round(toWithdrawn),
+    },
+    withoutBfd: {
+      holdTimeSeconds: HOLD_SECONDS,
+      keepaliveSeconds: HOLD_SECONDS / 3,
+      nodeFailureToWithdrawnMs: {
+        median: Math.round(median(toWithdrawnNoBfd)!),
+        max: Math.round(Math.max(...toWithdrawnNoBfd)),
+        samples: round(toWithdrawnNoBfd),
+      },
     },
     targetsMet: median(toRoute)! < 1000 && median(toWithdrawn)! < 1000,
   }),

@@ -91,3 +91,11 @@ if (only.length === 0 || only.includes("routed")) {
     ...run("routed.ts", ["10", "5"]),
   });
 }
+
+if (only.length === 0 || only.includes("bird-reload")) {
+  save("bird-reload", {
+    target:
+      "routed mode at scale: BIRD with 10k addresses on kube-lb0 — reload time for one more, and its route at the router",
+    ...run("bird-reload.ts", ["10000", "7"]),
+  });
+}

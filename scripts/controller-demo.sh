@@ -33,7 +33,7 @@ step "herald dev-apiserver --kubeconfig-out \$KUBECONFIG &"
 node bin/herald.js dev-apiserver --kubeconfig-out "$KUBECONFIG" >"$work/apiserver.log" 2>&1 &
 pids+=($!)
 until [ -s "$KUBECONFIG" ]; do sleep 0.1; done
-kubectl apply -f deploy/crds/ >/dev/null
+kubectl apply -k deploy/crds/ >/dev/null
 kubectl apply -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: Namespace

@@ -27,6 +27,12 @@ ensure_kubectl() {
   command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client
 }
 
+# The monitoring test checks deploy/monitoring/ rules with promtool, which Debian ships in
+# the prometheus package. (Where systemd runs, installing it also starts a Prometheus.)
+ensure_promtool() {
+  command -v promtool >/dev/null 2>&1 || apt_install prometheus
+}
+
 # The network tier and the lab: namespaces and addresses (iproute2), gratuitous ARP
 # (arping), IPv6 neighbour announcements (ndisc6), traffic (curl, ping), captures (tcpdump),
 # and the routing daemons: BIRD for the agents and all three as the lab's upstream router.

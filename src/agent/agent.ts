@@ -44,9 +44,10 @@ import {
 } from "./cluster-view.ts";
 import { agentSettings, type AgentSettings } from "./settings.ts";
 import { PeerLiveness } from "./peer-liveness.ts";
-import { BirdDaemon } from "./bird/daemon.ts";
+import { BirdDaemon, type BirdMode } from "./bird/daemon.ts";
 import { Routing } from "./routing.ts";
-import { ANNOUNCING_ANNOTATION, Reporter, type AnnouncedHere } from "./reporter.ts";
+import { ANNOUNCING_ANNOTATION } from "../api/service.ts";
+import { Reporter, type AnnouncedHere } from "./reporter.ts";
 import { placeOn, regexProblems } from "./placement.ts";
 import type { Kernel, KernelInterface } from "./kernel/kernel.ts";
 import { planAddressChanges } from "./kernel/plan.ts";
@@ -94,6 +95,8 @@ export interface AgentOptions {
   resyncMs?: number;
   /** Where BIRD's configuration and control socket live (default /run/herald/bird-NODE). */
   birdDir?: string;
+  /** Whether the agent runs BIRD itself ("child", the default) or a sidecar does. */
+  birdMode?: BirdMode;
 }
 
 /** Full reconcile even without changes, to repair drift. */
@@ -141,6 +144,8 @@ export class Agent {
   private readonly announced = new Map<string, AnnouncedHere>();
   /** address -> the repeats of its gratuitous ARP / NA, cancelled when the address leaves. */
   private readonly repeating = new Map<string, AbortController>();
+  /** Interfaces whose ARP sysctls could not be set, with why. */
+  private readonly sysctlProblems = new Map<string, string>();
   /** Interfaces whose ARP sysctls this agent has set. */
   private readonly preparedInterfaces = new Set<string>();
   private interfaces: KernelInterface[] = [];
@@ -203,6 +208,7 @@ export class Agent {
         new BirdDaemon({
           configPath: join(birdDir, "bird.conf"),
           socketPath: join(birdDir, "bird.ctl"),
+          mode: options.birdMode,
           log: this.log.child({ part: "bird" }),
         }),
       log: this.log,
@@ -477,6 +483,7 @@ export class Agent {
       }
       if (JSON.stringify(sessions) !== JSON.stringify(this.sessions)) {
         this.sessions = sessions;
+        this.options.metrics?.setSessions(sessions);
         this.reporter.update({ sessions });
       }
       const dropped = this.detector?.stats().dropped;
@@ -583,11 +590,7 @@ export class Agent {
       this.log.info({ address: change.address, interface: change.interface }, "withdrawn");
     }
     for (const change of changes.add) {
-      if (!this.preparedInterfaces.has(change.interface)) {
-        const set = await this.options.kernel.ensureSysctls(change.interface);
-        if (set.length > 0) this.log.info({ interface: change.interface, set }, "ARP sysctls set");
-        this.preparedInterfaces.add(change.interface);
-      }
+      if (!this.preparedInterfaces.has(change.interface)) await this.prepare(change.interface);
       await this.options.kernel.addAddress(change.interface, change.address, change.prefixLength);
     }
     // Announce every address this agent did not announce before, not only those it just
@@ -683,6 +686,35 @@ export class Agent {
       dropsSeenAt: this.dropsSeenAt,
       sessions: this.sessions,
     });
+  }
+
+  /**
+   * Sets the ARP sysctls of an interface before its first address. A node where they
+   * cannot be written (a read-only /proc/sys) still gets the address — without them other
+   * interfaces may answer ARP for it too, which the condition says — and the agent tries
+   * again with the next address on that interface.
+   */
+  private async prepare(iface: string): Promise<void> {
+    try {
+      const set = await this.options.kernel.ensureSysctls(iface);
+      if (set.length > 0) this.log.info({ interface: iface, set }, "ARP sysctls set");
+      this.preparedInterfaces.add(iface);
+      this.sysctlProblems.delete(iface);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (this.sysctlProblems.get(iface) !== message)
+        this.log.warn({ interface: iface, err: message }, "could not set the ARP sysctls");
+      this.sysctlProblems.set(iface, message);
+    }
+    const problems = [...this.sysctlProblems].map(([name, text]) => `${name}: ${text}`);
+    this.reporter.setCondition(
+      "SysctlsSet",
+      problems.length === 0,
+      problems.length === 0 ? "Set" : "NotWritable",
+      problems.length === 0
+        ? "arp_ignore, arp_announce and ndisc_notify are set where the agent announces"
+        : `${problems.join("; ")} — set them on the node (/etc/sysctl.d) or mount its /proc/sys/net writable (--proc-sys)`,
+    );
   }
 
   private async updateRouting(routed: readonly AddressDecision[]): Promise<void> {

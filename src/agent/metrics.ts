@@ -45,6 +45,13 @@ export class AgentMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  /** 1 per BGP session, labelled with its BGPPeer and RFC 4271 state (see setSessions). */
+  readonly bgpSessions = new Gauge({
+    name: "herald_agent_bgp_sessions",
+    help: "BGP sessions of this node's BIRD, by BGPPeer and state (1 for the state it is in)",
+    labelNames: ["peer", "state"] as const,
+    registers: [this.registry],
+  });
   readonly isolated = new Gauge({
     name: "herald_agent_isolated",
     help: "1 while this node hears from too few peers and cannot reach the API server",
@@ -53,6 +60,13 @@ export class AgentMetrics {
 
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Replaces the session series: a peer's old state must not linger next to its new one. */
+  setSessions(sessions: readonly { peer: string; state: string }[]): void {
+    this.bgpSessions.reset();
+    for (const session of sessions)
+      this.bgpSessions.set({ peer: session.peer, state: session.state }, 1);
   }
 
   /** Exposes the failure detector's view and counters, read at scrape time. */

@@ -7,12 +7,14 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import type { Condition } from "../api/meta.ts";
-import type {
-  AnnouncedAddress,
-  BGPSessionStatus,
-  NodeInterface,
-  NodeStateStatus,
+import {
+  RESTARTING_ANNOTATION,
+  type AnnouncedAddress,
+  type BGPSessionStatus,
+  type NodeInterface,
+  type NodeStateStatus,
 } from "../api/nodestate.ts";
+import { ANNOUNCING_ANNOTATION } from "../api/service.ts";
 import type { Clock } from "../kube/clock.ts";
 import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -23,14 +25,7 @@ import type { KernelInterface } from "./kernel/interfaces.ts";
 import { ipvsStrictArpProblem } from "./kube-proxy.ts";
 import { regexProblems, subnetsOf } from "./placement.ts";
 
-/** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
-export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
 const RESTART_GRACE_MS = 10_000;
-
-export const ANNOUNCING_ANNOTATION = {
-  IPv4: "herald.dev/announcing-ipv4",
-  IPv6: "herald.dev/announcing-ipv6",
-} as const;
 
 /** Recorded in managedFields, so `kubectl get -o yaml` shows which writes are the agent's. */
 export const FIELD_MANAGER = "herald-agent";
@@ -406,6 +401,17 @@ export class Reporter {
     }));
     const interfaces: NodeInterface[] = subnetsOf(this.snapshot.interfaces);
     const sessions = this.snapshot.sessions;
+    const down = sessions.filter((s) => s.state !== "Established");
+    this.setCondition(
+      "BGPSessionsEstablished",
+      down.length === 0,
+      down.length === 0 ? (sessions.length === 0 ? "NoPeers" : "AllEstablished") : "SessionDown",
+      down.length === 0
+        ? `${sessions.length} BGP session${sessions.length === 1 ? "" : "s"} established`
+        : down
+            .map((s) => `${s.peer}: ${s.state}${s.lastError ? ` (${s.lastError})` : ""}`)
+            .join("; "),
+    );
     return {
       announced,
       interfaces,

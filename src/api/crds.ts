@@ -245,14 +245,23 @@ export function customResourceDefinition(kind: HeraldKind): CustomResourceDefini
 
 export const REGENERATE_COMMAND = "node_modules/.bin/node src/api/generate-crds.ts";
 
-/** The files of deploy/crds/, relative to the repository root, with their exact text. */
+/**
+ * The files of deploy/crds/, relative to the repository root, with their exact text: one
+ * per CRD, and a kustomization listing them, which deploy/base uses as a resource.
+ */
 export function crdFiles(): { path: string; text: string }[] {
-  return customResourceDefinitions().map((crd) => ({
+  const header =
+    "# Generated from the types in src/api/ by src/api/generate-crds.ts; do not edit.\n" +
+    `# Regenerate with: ${REGENERATE_COMMAND}\n`;
+  const crds = customResourceDefinitions().map((crd) => ({
     path: `deploy/crds/${crd.metadata.name}.yaml`,
-    text:
-      "# Generated from the types in src/api/ by src/api/generate-crds.ts; do not edit.\n" +
-      `# Regenerate with: ${REGENERATE_COMMAND}\n` +
-      // CEL quotes its strings with ', which single-quoted YAML would have to double.
-      dump(crd, { lineWidth: -1, noRefs: true, quoteStyle: "double" }),
+    // CEL quotes its strings with ', which single-quoted YAML would have to double.
+    text: header + dump(crd, { lineWidth: -1, noRefs: true, quoteStyle: "double" }),
   }));
+  const kustomization = {
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: crds.map((file) => file.path.replace("deploy/crds/", "")),
+  };
+  return [...crds, { path: "deploy/crds/kustomization.yaml", text: header + dump(kustomization) }];
 }

@@ -4,6 +4,9 @@ import type { Condition, ObjectMeta } from "./meta.ts";
 import { conditionsSchema, objectSchema, type ObjectSchema } from "./openapi.ts";
 import type { API_VERSION } from "./addresspool.ts";
 
+/** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
+export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
+
 export const ANNOUNCEMENT_MODES = ["Local", "Routed"] as const;
 
 /** How this node announces an address: on a real interface (ARP/NDP) or on kube-lb0 (BGP). */
@@ -40,6 +43,8 @@ export interface BGPSessionStatus {
   since?: string;
   prefixesSent?: number;
   prefixesReceived?: number;
+  /** Why the session last failed, in BIRD's words ("BGP Error: Bad peer AS"). */
+  lastError?: string;
 }
 
 /** The failure detector's view from this node; names are node names. */
@@ -153,6 +158,7 @@ export const nodeStateStatusSchema: ObjectSchema<NodeStateStatus> = objectSchema
           since: { type: "string", format: "date-time" },
           prefixesSent: { type: "integer", format: "int64", minimum: 0 },
           prefixesReceived: { type: "integer", format: "int64", minimum: 0 },
+          lastError: { type: "string", maxLength: 1024 },
         },
         ["peer", "state"],
       ),

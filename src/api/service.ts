@@ -10,6 +10,11 @@ export const ADDRESSES_ANNOTATION = "herald.dev/addresses";
 export const SHARING_KEY_ANNOTATION = "herald.dev/sharing-key";
 export const ALLOCATED_FROM_ANNOTATION = "herald.dev/allocated-from";
 export const ALLOCATED_CONDITION = "herald.dev/Allocated";
+/** Written by the agents: "<node> <interface>" for a local address, "routed" otherwise. */
+export const ANNOUNCING_ANNOTATION = {
+  IPv4: "herald.dev/announcing-ipv4",
+  IPv6: "herald.dev/announcing-ipv6",
+} as const;
 
 /**
  * Annotations that say the same thing, in the order they are consulted: Herald's own

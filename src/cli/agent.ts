@@ -2,6 +2,7 @@
 // Prometheus metrics and health endpoints. SIGTERM stops it without touching the kernel:
 // the addresses it announces stay until another node takes them or a new agent decides.
 import { Agent } from "../agent/agent.ts";
+import type { BirdMode } from "../agent/bird/daemon.ts";
 import { FailureDetector } from "../agent/detector/detector.ts";
 import { IpCommandKernel } from "../agent/kernel/ip-kernel.ts";
 import { AgentMetrics } from "../agent/metrics.ts";
@@ -17,6 +18,8 @@ export interface AgentCommandOptions {
   keySecret: string;
   classOnly: boolean;
   birdDir?: string;
+  birdMode: BirdMode;
+  procSys?: string;
   metricsAddress: string;
   healthAddress: string;
 }
@@ -35,7 +38,8 @@ export async function runAgent(options: AgentCommandOptions, log: Logger): Promi
     keySecret: options.keySecret,
     classOnly: options.classOnly,
     birdDir: options.birdDir,
-    kernel: new IpCommandKernel(),
+    birdMode: options.birdMode,
+    kernel: new IpCommandKernel({ procSys: options.procSys }),
     detector: (detectorOptions) => FailureDetector.start(detectorOptions),
     log,
     metrics,

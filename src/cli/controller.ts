@@ -17,6 +17,7 @@ export interface ControllerCommandOptions {
   workers: number;
   kubeApiQps: number;
   kubeApiBurst: number;
+  agentKeySecret: string;
 }
 
 export async function runController(
@@ -33,6 +34,7 @@ export async function runController(
     workers: options.workers,
     qps: options.kubeApiQps,
     burst: options.kubeApiBurst,
+    agentKeySecret: options.agentKeySecret,
     log,
     metrics,
   });

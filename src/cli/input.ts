@@ -1,9 +1,12 @@
 // Reads Kubernetes objects from YAML or JSON files, directories and stdin, the way
 // `kubectl apply -f` takes them: multi-document files, `kind: List`, directories one level.
+// Two readings of the same files: readObjects for commands that refuse bad input as a
+// whole (plan, migrate), readDocuments for `herald validate`, which parses each document
+// on its own so that one syntax error names its line and spares the other documents.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
-import { isPlainObject } from "../api/validation.ts";
+import { manifestObjects, parseManifests, type Document } from "../validate/manifests.ts";
 
 export interface SourcedObject {
   readonly object: Record<string, unknown>;
@@ -16,77 +19,94 @@ export interface ReadResult {
   readonly problems: string[];
 }
 
-const MANIFEST = /\.(ya?ml|json)$/i;
-
 export async function readObjects(
   paths: readonly string[],
   stdin: () => Promise<string>,
 ): Promise<ReadResult> {
   const objects: SourcedObject[] = [];
   const problems: string[] = [];
-  for (const path of paths) {
-    for (const file of await expand(path, problems)) {
-      let text: string;
-      try {
-        text = file === "-" ? await stdin() : await readFile(file, "utf8");
-      } catch (error) {
-        problems.push(
-          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-        continue;
-      }
-      parseText(text, file === "-" ? "stdin" : file, objects, problems);
+  for (const file of await readFiles(paths, stdin)) {
+    if ("error" in file) {
+      problems.push(`cannot read ${file.name}: ${file.error}`);
+      continue;
+    }
+    for (const document of parseWhole(file.text, file.name)) {
+      if ("error" in document) problems.push(`${document.source}: ${document.error}`);
+      else objects.push(document);
     }
   }
   return { objects, problems };
 }
 
-async function expand(path: string, problems: string[]): Promise<string[]> {
-  if (path === "-") return ["-"];
-  try {
-    if (!(await stat(path)).isDirectory()) return [path];
-    const names = (await readdir(path)).filter((name) => MANIFEST.test(name)).sort();
-    return names.map((name) => join(path, name));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    problems.push(
-      `cannot read ${path}: ${code === "ENOENT" ? "no such file or directory" : (code ?? String(error))}`,
-    );
-    return [];
-  }
+/** Every document of the input in order, objects and the reasons others are none. */
+export async function readDocuments(
+  paths: readonly string[],
+  stdin: () => Promise<string>,
+): Promise<Document[]> {
+  return (await readFiles(paths, stdin)).flatMap((file) =>
+    "error" in file
+      ? [{ source: file.name, error: `cannot read: ${file.error}` }]
+      : parseManifests(file.text, file.name),
+  );
 }
 
-function parseText(text: string, file: string, objects: SourcedObject[], problems: string[]): void {
-  let documents: unknown[];
+/** One file's text, or why it (or the directory it was to come from) cannot be read. */
+type FileText =
+  | { readonly name: string; readonly text: string }
+  | { readonly name: string; readonly error: string };
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+/** Files, directories (their manifests, one level, as kubectl -f) and - for stdin. */
+async function readFiles(
+  paths: readonly string[],
+  stdin: () => Promise<string>,
+): Promise<FileText[]> {
+  const result: FileText[] = [];
+  for (const path of paths) {
+    let files: string[];
+    try {
+      files =
+        path !== "-" && (await stat(path)).isDirectory()
+          ? (await readdir(path))
+              .filter((name) => MANIFEST.test(name))
+              .sort()
+              .map((name) => join(path, name))
+          : [path];
+    } catch (error) {
+      result.push({ name: path, error: reason(error) });
+      continue;
+    }
+    for (const file of files) {
+      try {
+        const text = file === "-" ? await stdin() : await readFile(file, "utf8");
+        result.push({ name: file === "-" ? "stdin" : file, text });
+      } catch (error) {
+        result.push({ name: file, error: reason(error) });
+      }
+    }
+  }
+  return result;
+}
+
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  return code ?? (error as Error).message;
+}
+
+/** All of a file's documents, or only the error when any of them is not valid YAML. */
+function parseWhole(text: string, file: string): Document[] {
+  let values: unknown[];
   try {
     // YAML 1.2 core schema: timestamps stay strings, as the API server keeps them.
-    documents = loadAll(text, { schema: CORE_SCHEMA, filename: file });
+    values = loadAll(text, { schema: CORE_SCHEMA, filename: file });
   } catch (error) {
-    problems.push(`${file}: not valid YAML: ${(error as Error).message}`);
-    return;
+    return [{ source: file, error: `not valid YAML: ${(error as Error).message}` }];
   }
-  documents.forEach((value, index) => {
-    const source = documents.length > 1 ? `${file} (document ${index + 1})` : file;
-    if (value === null || value === undefined) return;
-    if (!isPlainObject(value)) {
-      problems.push(
-        `${source}: expected a Kubernetes object (a mapping with kind), found ${typeof value}`,
-      );
-      return;
-    }
-    if (
-      typeof value.kind === "string" &&
-      value.kind.endsWith("List") &&
-      Array.isArray(value.items)
-    ) {
-      value.items.forEach((item: unknown, i: number) => {
-        if (isPlainObject(item)) objects.push({ object: item, source: `${source} item ${i + 1}` });
-        else problems.push(`${source} item ${i + 1}: expected a Kubernetes object`);
-      });
-      return;
-    }
-    objects.push({ object: value, source });
-  });
+  return values.flatMap((value, index) =>
+    manifestObjects(value, values.length > 1 ? `${file} (document ${index + 1})` : file),
+  );
 }
 
 export async function readStdin(): Promise<string> {

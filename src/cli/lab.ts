@@ -15,6 +15,7 @@ export interface LabUpCommandOptions extends LabRef {
   index?: number;
   agents: boolean;
   router?: RouterKind;
+  ibgp?: boolean;
 }
 
 type Output = Pick<CommandIO, "stdout" | "stderr">;
@@ -55,7 +56,7 @@ export async function runLabUp(options: LabUpCommandOptions, io: Output): Promis
 }
 
 export async function runLabDemo(
-  options: { name: string; nodes: number; keep: boolean },
+  options: { name: string; nodes: number; keep: boolean; router: RouterKind },
   io: Output,
 ): Promise<number> {
   const { runDemo } = await import("../lab/demo.ts");

@@ -8,6 +8,7 @@ import type { AgentCommandOptions } from "./agent.ts";
 import type { ControllerCommandOptions } from "./controller.ts";
 import type { LabUpCommandOptions } from "./lab.ts";
 import type { CommandIO } from "./plan.ts";
+import type { RouterKind } from "../lab/router-config.ts";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
@@ -52,6 +53,17 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError("(run with --help for usage)");
 
+  /**
+   * The action of a one-shot command (plan, status, validate, migrate): its options and the
+   * command's I/O in, its exit code the process's. Only warnings are logged unless asked.
+   */
+  const oneShot =
+    <Options>(run: (options: Options, commandIo: CommandIO) => Promise<number>) =>
+    async (options: Options) => {
+      const level = program.opts<{ logLevel?: string }>().logLevel ?? "warn";
+      process.exitCode = await run(options, await io(level));
+    };
+
   program
     .command("plan")
     .description(
@@ -59,11 +71,11 @@ export function buildProgram(): Command {
         "controller would allocate. Services that carry status.loadBalancer.ingress are restored " +
         "first, the rest allocated in document order.",
     )
+    // No default: commander takes a default as given, and planning nothing must not pass.
     .requiredOption(
       "-f, --filename <file|dir|->",
       "YAML or JSON file, directory, or - for stdin (repeatable)",
-      collect,
-      [],
+      (value: string, previous?: string[]) => collect(value, previous ?? []),
     )
     .addOption(
       new Option("-o, --output <format>", "output format")
@@ -72,14 +84,16 @@ export function buildProgram(): Command {
     )
     .option("--class-only", `serve only services with loadBalancerClass herald.dev/herald`, false)
     .action(
-      async (options: { filename: string[]; output: "json" | "table"; classOnly: boolean }) => {
-        const globals = program.opts<{ logLevel?: string }>();
-        const { runPlan } = await import("./plan.ts");
-        process.exitCode = await runPlan(
-          { files: options.filename, output: options.output, classOnly: options.classOnly },
-          await io(globals.logLevel ?? "warn"),
-        );
-      },
+      oneShot(
+        async (
+          options: { filename: string[]; output: "json" | "table"; classOnly: boolean },
+          commandIo,
+        ) =>
+          (await import("./plan.ts")).runPlan(
+            { files: options.filename, output: options.output, classOnly: options.classOnly },
+            commandIo,
+          ),
+      ),
     );
 
   program
@@ -118,6 +132,11 @@ export function buildProgram(): Command {
       CONTROLLER_DEFAULTS.healthAddress,
     )
     .option("--workers <n>", "services processed at once", parseCount, 8)
+    .option(
+      "--agent-key-secret <name>",
+      'the agents\' failure-detector key Secret, created with a random key when missing ("" leaves it to you)',
+      "herald-agent-key",
+    )
     .option("--kube-api-qps <n>", "client-side limit on API requests per second", parseCount, 2000)
     .option("--kube-api-burst <n>", "burst above that limit", parseCount, 4000)
     .action(async (options: ControllerCommandOptions) => {
@@ -163,6 +182,20 @@ export function buildProgram(): Command {
       "--bird-dir <dir>",
       "where BIRD's configuration and control socket live (default /run/herald/bird-NODE)",
     )
+    .addOption(
+      new Option(
+        "--bird-mode <mode>",
+        "child: the agent runs BIRD; sidecar: BIRD runs beside it (another container of the " +
+          "pod) on the configuration the agent writes, and keeps its sessions while the agent restarts",
+      )
+        .choices(["child", "sidecar"])
+        .default("child"),
+    )
+    .option(
+      "--proc-sys <dir>",
+      "where the node's /proc/sys is writable, if not at /proc/sys (a container's is read-only; " +
+        "deploy/ mounts the host's /proc/sys/net at /host/proc/sys/net)",
+    )
     .option("--metrics-address <host:port>", "Prometheus /metrics (0 to disable)", "0.0.0.0:7475")
     .option("--health-address <host:port>", "/healthz and /readyz", "0.0.0.0:7476")
     .action(async (options: AgentCommandOptions) => {
@@ -188,6 +221,118 @@ export function buildProgram(): Command {
         (text) => process.stdout.write(text),
       );
     });
+
+  program
+    .command("status")
+    .description(
+      "Show, from the live API: pools and their use, services waiting for an address or an " +
+        "announcement, which node announces each address, and each node's agent (conditions, " +
+        "BGP sessions, failure detector). Exits 1 if the API cannot be reached or Herald is " +
+        "not installed.",
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)",
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option(
+      "--class-only",
+      "as the controller's flag: services without a loadBalancerClass are not Herald's",
+      false,
+    )
+    .action(
+      oneShot(
+        async (
+          options: { kubeconfig?: string; output: "text" | "json"; classOnly: boolean },
+          commandIo,
+        ) => (await import("./status.ts")).runStatus(options, commandIo),
+      ),
+    );
+
+  program
+    .command("validate")
+    .description(
+      "Offline: check Herald objects (and the Services, Namespaces and Secrets beside them) " +
+        "as the API server, the controller and the agents would, and report every problem. " +
+        "Services are checked against the AddressPools in the input. Exits 0 without errors, " +
+        "1 with errors or unreadable input, 2 with only warnings under --strict.",
+    )
+    // No default: commander takes a default as given, and checking nothing must not pass.
+    .requiredOption(
+      "-f, --filename <file|dir|->",
+      "YAML or JSON file, directory, or - for stdin (repeatable)",
+      (value: string, previous?: string[]) => collect(value, previous ?? []),
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("--strict", "warnings fail too (exit 2)", false)
+    .action(
+      oneShot(
+        async (
+          options: { filename: string[]; output: "text" | "json"; strict: boolean },
+          commandIo,
+        ) =>
+          (await import("./validate.ts")).runValidate(
+            { files: options.filename, output: options.output, strict: options.strict },
+            commandIo,
+          ),
+      ),
+    );
+
+  program
+    .command("migrate")
+    .description(
+      "Offline: read MetalLB, PureLB, OpenELB or Cilium configuration and print the equivalent " +
+        "Herald objects. Every field or object without an equivalent gets a warning on stderr. " +
+        "Exits 0 when converted, 1 with unreadable input or nothing of that peer, 2 with " +
+        "warnings under --strict.",
+    )
+    .addOption(
+      new Option("--from <peer>", "the load balancer the input configures")
+        .choices(["metallb", "purelb", "openelb", "cilium"])
+        .makeOptionMandatory(),
+    )
+    // No default: commander takes a default as given, and migrating nothing must not pass.
+    .requiredOption(
+      "-f, --filename <file|dir|->",
+      "YAML or JSON file, directory, or - for stdin (repeatable)",
+      (value: string, previous?: string[]) => collect(value, previous ?? []),
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format: multi-document YAML or a JSON List")
+        .choices(["yaml", "json"])
+        .default("yaml"),
+    )
+    .option("--strict", "warnings fail too (exit 2)", false)
+    .action(
+      oneShot(
+        async (
+          options: {
+            from: "metallb" | "purelb" | "openelb" | "cilium";
+            filename: string[];
+            output: "yaml" | "json";
+            strict: boolean;
+          },
+          commandIo,
+        ) =>
+          (await import("./migrate.ts")).runMigrate(
+            {
+              from: options.from,
+              files: options.filename,
+              output: options.output,
+              strict: options.strict,
+            },
+            commandIo,
+          ),
+      ),
+    );
 
   // ---- herald lab: a bare-metal cluster in network namespaces (src/lab/, docs/lab.md) ----
   const lab = program
@@ -222,6 +367,7 @@ export function buildProgram(): Command {
         "run this BGP daemon in the router namespace, peered with every node (docs/lab.md)",
       ).choices(["bird", "frr", "gobgp"]),
     )
+    .option("--ibgp", "put the nodes in the router's AS (iBGP) instead of AS 64513 (eBGP)", false)
     .action(async (options: LabUpCommandOptions) => {
       const { runLabUp } = await import("./lab.ts");
       process.exitCode = await runLabUp(options, labOutput);
@@ -302,12 +448,18 @@ export function buildProgram(): Command {
     .command("demo")
     .description(
       "Walk through Herald in a fresh lab: a pool and a service, traffic from the LAN and " +
-        "through the router, the announcing node powered off and the outage measured.",
+        "through the router, the announcing node powered off and the outage measured; then " +
+        "routed mode: BGP to the router, ECMP over the nodes, a node failure withdrawn by BFD.",
     )
     .option("--name <name>", "lab name", "demo")
     .option("--nodes <n>", "number of nodes", parseCount, 3)
     .option("--keep", "leave the lab up afterwards", false)
-    .action(async (options: { name: string; nodes: number; keep: boolean }) => {
+    .addOption(
+      new Option("--router <daemon>", "the router's BGP daemon")
+        .choices(["bird", "frr", "gobgp"])
+        .default("bird"),
+    )
+    .action(async (options: { name: string; nodes: number; keep: boolean; router: RouterKind }) => {
       const { runLabDemo } = await import("./lab.ts");
       process.exitCode = await runLabDemo(options, labOutput);
     });

@@ -1,26 +1,12 @@
 // herald plan as a user runs it: the real binary, real files, stdout, stderr, exit codes.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { herald, scratch } from "./testing.ts";
 import { fileURLToPath } from "node:url";
 
-const bin = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "herald-plan-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function herald(args: string[], stdin?: string) {
-  const result = spawnSync(process.execPath, [bin, ...args], { input: stdin, encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, file } = scratch("plan");
 
 const POOLS = `
 apiVersion: herald.dev/v1alpha1
@@ -186,6 +172,13 @@ describe("herald plan", () => {
     assert.equal(badOption.code, 1);
     assert.match(badOption.stderr, /argument 'xml' is invalid/);
     assert.doesNotMatch(badOption.stderr + missing.stderr, /^\s+at /m);
+  });
+
+  it("refuses to run without -f: planning nothing must not pass", () => {
+    const { code, stdout, stderr } = herald(["plan", "-o", "json"]);
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^error: required option '-f, --filename <file\|dir\|->' not specified$/m);
   });
 
   it("plans the example site the demo shows", () => {

@@ -25,11 +25,12 @@ import { poolStatus } from "../ipam/pool-status.ts";
 import { readService } from "../ipam/request.ts";
 import { makeApiClient } from "../kube/client.ts";
 import { realClock, type Clock } from "../kube/clock.ts";
-import { CoreV1EventSink } from "../kube/event-sink.ts";
+import { RawEventSink } from "../kube/event-sink.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { Informer } from "../kube/informer.ts";
 import type { PooledKubeConfig } from "../kube/kubeconfig.ts";
 import { LeaderElector } from "../kube/leader.ts";
+import { DEFAULT_AGENT_KEY_SECRET, ensureAgentKey } from "./agent-key.ts";
 import { KubeLeaseStore } from "../kube/lease-store.ts";
 import { mergePatch } from "../kube/patch.ts";
 import { RawClient } from "../kube/raw.ts";
@@ -63,6 +64,11 @@ export interface ControllerOptions {
   lease?: { durationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   /** How long pool status writes wait to batch changes (default 500 ms). */
   poolStatusDelayMs?: number;
+  /**
+   * The agents' failure-detector key Secret in `namespace`, created when missing on
+   * becoming leader (default herald-agent-key; "" to leave it to the operator).
+   */
+  agentKeySecret?: string;
   clock?: Clock;
 }
 
@@ -162,12 +168,7 @@ export class AllocationController {
       log: this.log,
     });
     this.events = new EventRecorder({
-      sink: new CoreV1EventSink(
-        makeApiClient(options.config, CoreV1Api, {
-          limiter: eventLimiter,
-          userAgent: "herald-controller",
-        }),
-      ),
+      sink: new RawEventSink(new RawClient(options.config, eventLimiter)),
       clock: this.clock,
       component: "controller",
       instance: options.identity,
@@ -190,9 +191,17 @@ export class AllocationController {
 
   /** Runs until `signal` aborts; then releases the lease and stops. */
   async run(signal: AbortSignal): Promise<void> {
-    for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.start();
+    for (const informer of [this.namespaces, this.poolObjects]) informer.start();
     const electing = new AbortController();
     const elected = this.elector.run(electing.signal);
+    // Services are first listed once the first try for the Lease is over. A replica that
+    // wins it at once then lists them once — lead() starts the informer, whose first list
+    // is the fresh one a new leader needs — rather than a second time right after the
+    // first (half a second of a restart with 10k Services). A standby, or a Lease that
+    // takes long to answer, starts it here.
+    void Promise.race([this.elector.tried, this.clock.sleep(2000, signal)]).then(() => {
+      if (!signal.aborted && !this.elector.isLeader()) this.services.start();
+    });
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
@@ -222,6 +231,14 @@ export class AllocationController {
   // ---- leading ----
 
   private async lead(signal: AbortSignal): Promise<void> {
+    // Best effort and off the allocation path: agents fall back to Node status without it.
+    if (this.options.agentKeySecret !== "")
+      void ensureAgentKey(
+        this.raw,
+        this.options.namespace,
+        this.options.agentKeySecret ?? DEFAULT_AGENT_KEY_SECRET,
+        this.log,
+      );
     // Writes of a term this replica lost may still be in flight; the list below must see them.
     await this.draining;
     const started = this.clock.now();
@@ -231,11 +248,9 @@ export class AllocationController {
     let fresh: V1Service[] | undefined;
     for (let attempt = 0; fresh === undefined; attempt++) {
       try {
-        await Promise.all([
-          this.services.relist(),
-          this.namespaces.synced,
-          this.poolObjects.synced,
-        ]);
+        const listed = this.services.relist();
+        this.services.start();
+        await Promise.all([listed, this.namespaces.synced, this.poolObjects.synced]);
         fresh = this.services.list();
       } catch (error) {
         const retryInMs = Math.min(30_000, 500 * 2 ** attempt);
@@ -338,7 +353,7 @@ export class AllocationController {
     const change = statusChange(service, request, outcome, before, rfc3339(this.clock.now()));
     if (change.patch) {
       try {
-        await this.raw.request(
+        await this.raw.write(
           "PATCH",
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}/status`,
           change.patch,
@@ -544,8 +559,17 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
+// The last second formatted: every sync of a burst asks for the same one.
+let lastSecond = { seconds: NaN, text: "" };
+
 function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const seconds = Math.floor(ms / 1000);
+  if (seconds !== lastSecond.seconds)
+    lastSecond = {
+      seconds,
+      text: new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    };
+  return lastSecond.text;
 }
 
 /** Whether a pool's written status already says what `desired` says (ignoring times). */

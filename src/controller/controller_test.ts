@@ -275,8 +275,13 @@ describe("AllocationController", () => {
     await running[0]!.done;
     await service(ns, "r4", {}, { "herald.dev/pool": "restart" });
     cluster.kube.resetStats();
-    startController("c2");
+    const second = startController("c2");
     await addresses(ns, "r4", ["192.0.5.3"]);
+    // The Lease was free: the first list of Services is the fresh one a new leader takes,
+    // not followed by a second one (half a second of a restart with 10k Services).
+    const informer = (second.controller as unknown as { services: { counters: { lists: number } } })
+      .services;
+    assert.equal(informer.counters.lists, 1);
     await new Promise((r) => setTimeout(r, 200));
     for (const [i, name] of ["r1", "r2", "r3"].entries()) {
       const after = await read(ns, name);

@@ -82,8 +82,14 @@ function admitCustom(
   Object.assign(object, pruned);
 }
 
-/** Paths of fields in `before` that pruning removed (unknown to the schema). */
-function droppedFields(before: unknown, after: unknown, path = ""): string[] {
+/**
+ * Paths of fields in `before` that pruning removed: those its schema does not declare, as
+ * strict field validation names them ("spec.autoassign", "spec.peers[0].nmae"). A removed
+ * null is left out: pruning also drops a null from a declared field that is not nullable
+ * (so that its default applies), and that is no unknown field. `herald validate` reports
+ * unknown fields with this too.
+ */
+export function droppedFields(before: unknown, after: unknown, path = ""): string[] {
   if (typeof before !== "object" || before === null || typeof after !== "object" || after === null)
     return [];
   if (Array.isArray(before)) {
@@ -94,8 +100,9 @@ function droppedFields(before: unknown, after: unknown, path = ""): string[] {
   const result: string[] = [];
   for (const [key, value] of Object.entries(before)) {
     const child = path ? `${path}.${key}` : key;
-    if (!(key in after)) result.push(child);
-    else result.push(...droppedFields(value, (after as Record<string, unknown>)[key], child));
+    if (!(key in after)) {
+      if (value !== null) result.push(child);
+    } else result.push(...droppedFields(value, (after as Record<string, unknown>)[key], child));
   }
   return result;
 }

@@ -118,6 +118,9 @@ export class ServiceAddresses {
   }
 
   private allocatePort(): number {
+    // A full range gives 0 at once: scanning it for each Service of a burst beyond 2,768
+    // LoadBalancers made creating them devkube's largest cost.
+    if (this.nodePorts.size > NODE_PORTS.last - NODE_PORTS.first) return 0;
     for (let tries = 0; tries <= NODE_PORTS.last - NODE_PORTS.first; tries++) {
       const port = this.nextPort;
       this.nextPort = port === NODE_PORTS.last ? NODE_PORTS.first : port + 1;

@@ -151,7 +151,7 @@ describe("kubectl against herald dev-apiserver", () => {
   });
 
   it("applies Herald's CRDs, then creates and lists AddressPools", () => {
-    const applied = ok(["apply", ...validateFlag, "-f", join(root, "deploy/crds")]);
+    const applied = ok(["apply", ...validateFlag, "-k", join(root, "deploy/crds")]);
     assert.match(applied, /addresspools\.herald\.dev created/);
     ok(
       ["apply", ...validateFlag, "-f", "-"],

@@ -39,14 +39,15 @@ export function serveList(
     if (store.expired(Number(listRv)))
       throw gone("The provided continue parameter is too old, please re-list");
   }
-  let items = store
-    .list(resourceKey(type), namespace)
-    .filter((object) => keyOf(object) > start && selectors.every((s) => s.matches(object)));
-  let next: string | undefined;
+  const items: KubeObject[] = [];
   let remaining = 0;
-  if (limit > 0 && items.length > limit) {
-    remaining = items.length - limit;
-    items = items.slice(0, limit);
+  for (const object of store.scan(resourceKey(type), namespace, start)) {
+    if (!selectors.every((s) => s.matches(object))) continue;
+    if (limit > 0 && items.length >= limit) remaining++;
+    else items.push(object);
+  }
+  let next: string | undefined;
+  if (remaining > 0) {
     const last: ContinueToken = { start: keyOf(items.at(-1)!), rv: listRv };
     next = Buffer.from(JSON.stringify(last)).toString("base64url");
   }

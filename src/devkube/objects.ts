@@ -169,7 +169,8 @@ export class Objects {
     next.apiVersion = apiVersionOf(type);
     next.kind = type.kind;
     admit(type, next, current, this.admission(url));
-    if (current.metadata.generation !== undefined && specOf(next) !== specOf(current))
+    const nextSpec = current.metadata.generation === undefined ? undefined : specOf(next);
+    if (nextSpec !== undefined && nextSpec !== storedSpecOf(current))
       next.metadata.generation = Number(current.metadata.generation) + 1;
     delete next.metadata.resourceVersion;
 
@@ -185,7 +186,9 @@ export class Objects {
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
       return this.removeNow(type, next);
     }
-    return this.commit(type, next, "MODIFIED");
+    const stored = this.commit(type, next, "MODIFIED");
+    if (nextSpec !== undefined) storedSpecs.set(stored, nextSpec);
+    return stored;
   }
 
   /** Deletes now, or marks for deletion while finalizers hold the object. */
@@ -329,4 +332,13 @@ function isName(name: string): boolean {
 function specOf(object: KubeObject): string {
   const { metadata: _metadata, status: _status, ...rest } = object;
   return JSON.stringify(rest);
+}
+
+// Stored objects never change in place, so the spec text of one is kept from the write
+// that stored it: every write compares the new spec with the stored one's.
+const storedSpecs = new WeakMap<KubeObject, string>();
+function storedSpecOf(object: KubeObject): string {
+  let text = storedSpecs.get(object);
+  if (text === undefined) storedSpecs.set(object, (text = specOf(object)));
+  return text;
 }

@@ -7,6 +7,8 @@ import type { KubeObject } from "./store.ts";
 export class ResourceRegistry {
   /** resource key ("group/version/plural") -> type */
   private readonly types = new Map<string, ResourceType>();
+  /** The types as a list, until a CRD changes them: every request resolves its path in it. */
+  private list: ResourceType[] | undefined;
 
   constructor() {
     for (const type of BUILT_IN_RESOURCES) this.types.set(resourceKey(type), type);
@@ -16,8 +18,9 @@ export class ResourceRegistry {
     return this.types.get(resourceKey({ group, version, plural }));
   }
 
-  all(): ResourceType[] {
-    return [...this.types.values()];
+  /** Every type served now; the caller must not change the list. */
+  all(): readonly ResourceType[] {
+    return (this.list ??= [...this.types.values()]);
   }
 
   inGroupVersion(group: string, version: string): ResourceType[] {
@@ -28,12 +31,14 @@ export class ResourceRegistry {
   serveCrd(crd: KubeObject): void {
     this.withdrawCrd(crd.metadata.name);
     for (const type of crdResourceTypes(crd)) this.types.set(resourceKey(type), type);
+    this.list = undefined;
   }
 
   /** Stops serving a CRD's resources; returns the types withdrawn. */
   withdrawCrd(name: string): ResourceType[] {
     const withdrawn = this.all().filter((type) => type.crd === name);
     for (const type of withdrawn) this.types.delete(resourceKey(type));
+    this.list = undefined;
     return withdrawn;
   }
 }

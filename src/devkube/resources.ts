@@ -157,6 +157,44 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   builtIn("coordination.k8s.io", "v1", "Lease", "leases", {
     printerColumns: [{ name: "Holder", type: "string", jsonPath: ".spec.holderIdentity" }, AGE],
   }),
+  // Stored, not modelled: what Herald's install manifests (deploy/) create besides its own
+  // kinds, so that `kubectl apply -f deploy/herald.yaml` works against devkube.
+  builtIn("", "v1", "ServiceAccount", "serviceaccounts", {
+    shortNames: ["sa"],
+    printerColumns: [AGE],
+  }),
+  builtIn("apps", "v1", "Deployment", "deployments", {
+    shortNames: ["deploy"],
+    categories: ["all"],
+    statusSubresource: true,
+    printerColumns: [
+      { name: "Ready", type: "string", jsonPath: ".status.readyReplicas" },
+      { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
+      AGE,
+    ],
+  }),
+  builtIn("apps", "v1", "DaemonSet", "daemonsets", {
+    shortNames: ["ds"],
+    categories: ["all"],
+    statusSubresource: true,
+    printerColumns: [
+      { name: "Desired", type: "integer", jsonPath: ".status.desiredNumberScheduled" },
+      { name: "Ready", type: "integer", jsonPath: ".status.numberReady" },
+      AGE,
+    ],
+  }),
+  builtIn("rbac.authorization.k8s.io", "v1", "Role", "roles", { printerColumns: [AGE] }),
+  builtIn("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", {
+    printerColumns: [{ name: "Role", type: "string", jsonPath: ".roleRef.name" }, AGE],
+  }),
+  builtIn("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", {
+    namespaced: false,
+    printerColumns: [AGE],
+  }),
+  builtIn("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", {
+    namespaced: false,
+    printerColumns: [{ name: "Role", type: "string", jsonPath: ".roleRef.name" }, AGE],
+  }),
   builtIn("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", {
     shortNames: ["crd", "crds"],
     namespaced: false,

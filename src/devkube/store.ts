@@ -46,6 +46,11 @@ export class Store {
   private rv = 0;
   /** resource key -> "namespace/name" -> object */
   private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /**
+   * resource key -> its "namespace/name" keys in order, until a key comes or goes: a list
+   * of 10k objects in pages of 500 would otherwise sort them all for every page.
+   */
+  private readonly sortedKeys = new Map<string, string[]>();
   /** Changes after `compactedAt`, oldest first. */
   private history: Change[] = [];
   /** Watches from a version below this one get 410 Gone. */
@@ -68,11 +73,29 @@ export class Store {
 
   /** Objects of a resource (one namespace, or all), sorted by namespace and name. */
   list(resource: string, namespace?: string): KubeObject[] {
+    return [...this.scan(resource, namespace)];
+  }
+
+  /**
+   * Objects of a resource (one namespace, or all) in the order of list(), starting after
+   * the key `after` ("namespace/name"; "" for the first). Objects added while scanning are
+   * not seen, removed ones may be: a caller that writes as it goes takes list().
+   */
+  *scan(resource: string, namespace?: string, after = ""): Generator<KubeObject> {
     const byKey = this.objects.get(resource);
-    if (!byKey) return [];
-    const prefix = namespace === undefined ? undefined : `${namespace}/`;
-    const keys = [...byKey.keys()].filter((key) => prefix === undefined || key.startsWith(prefix));
-    return keys.sort().map((key) => byKey.get(key)!);
+    if (!byKey) return;
+    let keys = this.sortedKeys.get(resource);
+    if (!keys) this.sortedKeys.set(resource, (keys = [...byKey.keys()].sort()));
+    const prefix = namespace === undefined ? "" : `${namespace}/`;
+    // Keys sharing a prefix are contiguous: start at the first one past both bounds.
+    const start = Math.max(
+      firstIndex(keys, (key) => key >= prefix),
+      firstIndex(keys, (key) => key > after),
+    );
+    for (let i = start; i < keys.length && keys[i]!.startsWith(prefix); i++) {
+      const object = byKey.get(keys[i]!);
+      if (object) yield object;
+    }
   }
 
   count(resource: string): number {
@@ -91,6 +114,7 @@ export class Store {
     const key = objectKey(stored.metadata.namespace, stored.metadata.name);
     const previous = byKey.get(key);
     byKey.set(key, stored);
+    if (!previous) this.sortedKeys.delete(resource);
     this.record({ rv, type, resource, object: stored, previous });
     return stored;
   }
@@ -101,6 +125,7 @@ export class Store {
     const previous = byKey?.get(key);
     if (!byKey || !previous) return undefined;
     byKey.delete(key);
+    this.sortedKeys.delete(resource);
     const rv = ++this.rv;
     const object = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(rv) } };
     this.record({ rv, type: "DELETED", resource, object, previous });
@@ -148,4 +173,16 @@ export class Store {
     }
     for (const listener of this.listeners.get(change.resource) ?? []) listener(change);
   }
+}
+
+/** The first index of sorted `keys` at which `after` holds (it holds from there on). */
+function firstIndex(keys: readonly string[], after: (key: string) => boolean): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (after(keys[mid]!)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }

@@ -139,13 +139,9 @@ export class EventRecorder {
 
   #record(object: InvolvedObject, type: EventType, reason: string, message: string): void {
     const now = this.#clock.now();
-    const objectKey = JSON.stringify([
-      object.apiVersion,
-      object.kind,
-      object.namespace,
-      object.name,
-      object.uid,
-    ]);
+    // NUL cannot occur in names, kinds or uids, and only the message (last) may hold one,
+    // so these keys are unambiguous; they are built per event, for every Service of a burst.
+    const objectKey = `${object.apiVersion ?? ""}\0${object.kind}\0${object.namespace ?? ""}\0${object.name}\0${object.uid ?? ""}`;
     let bucket = this.#buckets.get(objectKey);
     if (bucket === undefined) bucket = new TokenBucket(this.#qps, this.#burst, this.#clock);
     touch(this.#buckets, objectKey, bucket, this.#maxKeys);
@@ -154,7 +150,7 @@ export class EventRecorder {
       return;
     }
 
-    const key = JSON.stringify([objectKey, type, reason, message]);
+    const key = `${objectKey}\0${type}\0${reason}\0${message}`;
     const seen = this.#series.get(key);
     if (seen !== undefined && now - seen.last <= this.#windowMs) {
       seen.count++;

@@ -1,15 +1,16 @@
 // A supervised informer: a local cache of one kind of object kept in step with the API
 // server by list + watch, that never gives up. client-node's ListWatch stops for good on
-// any error but 410 and cannot be told to relist, so this one drives client-node's Watch
+// any error but 410 and cannot be told to relist, so this one drives a watch (watch.ts)
 // and a list call itself:
 // - 410 Gone (history compacted) → relist, then watch from the new version;
 // - any other failure → retry with exponential backoff (keeping the cache meanwhile);
 // - a watch that ends → watch again from the last version seen;
 // - a watch silent for too long (not even a bookmark) → relist: it may have lost events;
 // - a periodic relist compares the server with the cache and repairs any difference.
-import { Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../log.ts";
 import { realClock, type Clock, type TimerHandle } from "./clock.ts";
+import { watch } from "./watch.ts";
 
 export interface ListPage<T> {
   items: T[];
@@ -256,38 +257,39 @@ export class Informer<T extends KubernetesObject> {
         this.watchAbort = undefined;
         resolve(result);
       };
-      new Watch(this.options.config)
-        .watch(
-          this.options.path,
-          query,
-          (type, object: T & WatchEventObject) => {
-            this.lastHeard = this.clock.now();
-            if (type === "ERROR") {
-              if (object.code === 410) gone = true;
-              return;
-            }
-            if (type === "ADDED" || type === "MODIFIED") this.upsert(keyOf(object), object);
-            else if (type === "DELETED") {
-              const key = keyOf(object);
-              const old = this.cache.get(key);
-              this.cache.delete(key);
-              this.emit("delete", object, old);
-            }
-            const version = object.metadata?.resourceVersion;
-            if (version) this.resourceVersion = version;
-          },
-          (error: unknown) => {
-            const code = (error as { statusCode?: number; code?: number } | null)?.statusCode;
-            if (gone || code === 410) finish("gone");
-            else if (
-              error &&
-              (error as Error).name !== "TimeoutError" &&
-              (error as Error).name !== "AbortError"
-            ) {
-              finish(error instanceof Error ? error : new Error(String(error)));
-            } else finish("ended");
-          },
-        )
+      watch(
+        this.options.config,
+        this.options.path,
+        query,
+        (type, event) => {
+          const object = event as T & WatchEventObject;
+          this.lastHeard = this.clock.now();
+          if (type === "ERROR") {
+            if (object.code === 410) gone = true;
+            return;
+          }
+          if (type === "ADDED" || type === "MODIFIED") this.upsert(keyOf(object), object);
+          else if (type === "DELETED") {
+            const key = keyOf(object);
+            const old = this.cache.get(key);
+            this.cache.delete(key);
+            this.emit("delete", object, old);
+          }
+          const version = object.metadata?.resourceVersion;
+          if (version) this.resourceVersion = version;
+        },
+        (error: unknown) => {
+          const code = (error as { statusCode?: number; code?: number } | null)?.statusCode;
+          if (gone || code === 410) finish("gone");
+          else if (
+            error &&
+            (error as Error).name !== "TimeoutError" &&
+            (error as Error).name !== "AbortError"
+          ) {
+            finish(error instanceof Error ? error : new Error(String(error)));
+          } else finish("ended");
+        },
+      )
         .then((controller) => {
           this.watchAbort = controller;
           // stop() or relist() may have come while the watch was still connecting.

@@ -108,6 +108,14 @@ export class LeaderElector {
 
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
+  // settles once stop() has released the lease, or found it had none to release
+  #released: Promise<void> = Promise.resolve();
+  #markTried!: () => void;
+  /**
+   * Resolves once the first try for the lease is over — won (onStartedLeading has been
+   * called) or not — or campaigning stopped.
+   */
+  readonly tried: Promise<void> = new Promise((resolve) => (this.#markTried = resolve));
 
   constructor(opts: LeaderElectorOptions) {
     this.identity = opts.identity;
@@ -142,16 +150,21 @@ export class LeaderElector {
   run(signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
     if (signal?.aborted) void this.stop();
-    this.#running ??= this.#loop();
+    // The loop ends as soon as stop() is called, before the release it sends has landed; a
+    // caller that shuts its connections when this resolves would cut the release off and
+    // leave the standby waiting out the whole lease.
+    this.#running ??= this.#loop().then(() => this.#released);
     return this.#running;
   }
 
   /** Stops campaigning; a leader stops leading and releases the lease. */
   async stop(): Promise<void> {
     this.#stop.abort();
+    this.#markTried();
     const wasLeading = this.isLeader();
     this.#stopLeading("stopped");
-    if (wasLeading && (this.#opts.releaseOnStop ?? true)) await this.#release();
+    if (wasLeading && (this.#opts.releaseOnStop ?? true)) this.#released = this.#release();
+    await this.#released;
     await this.#running;
   }
 
@@ -193,6 +206,8 @@ export class LeaderElector {
         );
       }
       return this.isLeader();
+    } finally {
+      this.#markTried();
     }
   }
 

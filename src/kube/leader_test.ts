@@ -228,6 +228,53 @@ describe("LeaderElector", () => {
     await Promise.all(runs);
   });
 
+  it("says when its first try for the lease is over, won or not", async () => {
+    const clock = new FakeClock();
+    const server = new LeaseServer();
+    const slow = new Link(server, clock);
+    slow.mode = { kind: "slow", applyMs: 50, replyMs: 50 };
+    const seen: string[] = [];
+    const a = elector(clock, slow, "a", { onStartedLeading: () => seen.push("a leads") });
+    const b = elector(clock, new Link(server, clock), "b");
+    void a.tried.then(() => seen.push("a tried"));
+    void b.tried.then(() => seen.push(`b tried, leads: ${b.isLeader()}`));
+    const runs = [a.run()];
+    await clock.advance(150);
+    assert.deepEqual(seen, [], "a read and a write of 100 ms each");
+    await clock.advance(50);
+    assert.deepEqual(seen, ["a leads", "a tried"], "after onStartedLeading, not before");
+    runs.push(b.run());
+    await clock.advance(0);
+    assert.deepEqual(seen.at(-1), "b tried, leads: false");
+
+    const c = elector(clock, new Link(server, clock), "c");
+    await c.stop();
+    await c.tried; // stopping before any try settles it too
+    slow.mode = { kind: "up" };
+    await Promise.all([a.stop(), b.stop()]);
+    await Promise.all(runs);
+  });
+
+  it("resolves run() only once the lease is released when its signal stops it", async () => {
+    const clock = new FakeClock();
+    const server = new LeaseServer();
+    const link = new Link(server, clock);
+    const a = elector(clock, link, "a");
+    const abort = new AbortController();
+    let resolved = false;
+    const running = a.run(abort.signal).then(() => (resolved = true));
+    await clock.advance(0);
+    assert.equal(a.isLeader(), true);
+    link.mode = { kind: "slow", applyMs: 100, replyMs: 100 };
+    abort.abort();
+    await clock.advance(50);
+    assert.equal(resolved, false, "the release is still on its way");
+    assert.equal(server.lease?.holderIdentity, "a");
+    await clock.advance(200);
+    await running;
+    assert.equal(server.lease?.holderIdentity, "", "released before run() resolved");
+  });
+
   it("does not release a lease it no longer holds", async () => {
     const clock = new FakeClock();
     const server = new LeaseServer();

@@ -3,7 +3,7 @@
 // and patching their status — where client-node's typed (de)serialisation costs more
 // than the request itself. Watch events arrive as plain JSON already; so do these.
 import { HttpMethod, RequestContext, type KubeConfig } from "@kubernetes/client-node";
-import { fetch } from "undici";
+import { getGlobalDispatcher, type Dispatcher } from "undici";
 import type { ListOptions, ListPage } from "./informer.ts";
 import type { TokenBucket } from "./ratelimit.ts";
 
@@ -21,13 +21,20 @@ export class ApiError extends Error {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
+export interface RawClientOptions {
+  /** How long one request may take, connecting included; 60 s unless set. */
+  readonly timeoutMs?: number;
+}
+
 export class RawClient {
   readonly #config: KubeConfig;
   readonly #limiter: TokenBucket | undefined;
+  readonly #timeoutMs: number;
 
-  constructor(config: KubeConfig, limiter?: TokenBucket) {
+  constructor(config: KubeConfig, limiter?: TokenBucket, options: RawClientOptions = {}) {
     this.#config = config;
     this.#limiter = limiter;
+    this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
   async request(
@@ -36,6 +43,29 @@ export class RawClient {
     body?: unknown,
     contentType?: string,
   ): Promise<unknown> {
+    const text = await this.#send(method, path, body, contentType);
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  }
+
+  /**
+   * As request(), for a write whose answer the caller does not read: the answer is not
+   * parsed (a Service's is 2 KB of JSON, per status patch of a burst).
+   */
+  async write(
+    method: "POST" | "PUT" | "PATCH" | "DELETE",
+    path: string,
+    body: unknown,
+    contentType?: string,
+  ): Promise<void> {
+    await this.#send(method, path, body, contentType);
+  }
+
+  async #send(
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
+    path: string,
+    body: unknown,
+    contentType: string | undefined,
+  ): Promise<string> {
     await this.#limiter?.wait();
     const server = this.#config.getCurrentCluster()?.server;
     if (!server) throw new Error("kubeconfig has no current cluster");
@@ -43,18 +73,25 @@ export class RawClient {
     await this.#config.applySecurityAuthentication(context);
     const headers: Record<string, string> = { ...context.getHeaders(), Accept: "application/json" };
     if (contentType) headers["Content-Type"] = contentType;
-    const response = await fetch(context.getUrl(), {
+    // undici's request() rather than its fetch(): the same dispatcher (pool, TLS) without
+    // fetch's WHATWG Request, Response and stream objects, which cost the controller more
+    // per status patch than everything else it does for the Service.
+    const url = new URL(context.getUrl());
+    const dispatcher = (context.getDispatcher() as Dispatcher | undefined) ?? getGlobalDispatcher();
+    const response = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: context.getDispatcher() as never,
       // A request to an unreachable server would otherwise wait for the kernel to give up
       // on the connection (minutes); callers retry sooner than that.
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.timeout(this.#timeoutMs),
     });
-    const text = await response.text();
-    if (!response.ok) throw new ApiError(response.status, text, method, path);
-    return text ? (JSON.parse(text) as unknown) : undefined;
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode > 299)
+      throw new ApiError(response.statusCode, text, method, path);
+    return text;
   }
 
   /** A list call in the shape the Informer takes. */

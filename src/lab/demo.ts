@@ -1,7 +1,11 @@
 // `herald lab demo`: the whole story on one host, narrated. A lab comes up, a pool and a
 // service are created, the address is reached from the LAN and through the router, the
 // announcing node is powered off, and the outage a client saw is measured and reported.
+// Then routed mode: the router peers with every node by BGP, a service off the LAN gets
+// one route with a next hop per node (ECMP), and a node powered off is withdrawn by BFD.
 import { labDown, labHeal, labFail, labUp } from "./lab.ts";
+import type { LabInfo } from "./info.ts";
+import { routerRoutes, routerSessions, type RouterKind } from "./router.ts";
 import { outageAfter } from "./probe.ts";
 import { LabSession, waitUntil } from "./session.ts";
 
@@ -9,6 +13,7 @@ export interface DemoOptions {
   name: string;
   nodes: number;
   keep: boolean;
+  router: RouterKind;
 }
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -18,12 +23,15 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
   const ref = { name: options.name };
   let session: LabSession | undefined;
   try {
-    step(`herald lab up --name ${options.name} --nodes ${options.nodes} --ipv6`);
+    step(
+      `herald lab up --name ${options.name} --nodes ${options.nodes} --ipv6 --router ${options.router}`,
+    );
     const { state, warnings } = await labUp({
       ...ref,
       nodes: options.nodes,
       ipv6: true,
       agents: true,
+      router: options.router,
     });
     for (const warning of warnings) say(`warning: ${warning}\n`);
     session = LabSession.open(state);
@@ -33,7 +41,8 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
         `router ${state.router.lan.ipv4}, lanclient ${state.lanclient.ipv4}, ` +
         `client ${state.client.ipv4} (behind the router)\n` +
         `API server ${state.apiServer}; kubeconfig ${state.kubeconfig}\n` +
-        `every node runs the Herald agent and a web backend that answers with its node's name\n`,
+        `every node runs the Herald agent and a web backend that answers with its node's name\n` +
+        `the router runs ${options.router} (AS ${state.bgp.routerASN}), waiting for the nodes (AS ${state.bgp.nodeASN}) to peer\n`,
     );
 
     step("kubectl apply: an AddressPool on the LAN and a dual-stack LoadBalancer Service");
@@ -103,7 +112,8 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
     say(
       `${ipv4} is on: ${(await lab.holders(ipv4)).join(", ")}; curl -> ${await lab.curl("client", ipv4)}\n`,
     );
-    return outage.firstGoodReplyMs === undefined ? 1 : 0;
+    if (outage.firstGoodReplyMs === undefined) return 1;
+    return (await routedPart(lab, state, options, step, say)) ? 0 : 1;
   } finally {
     await session?.close();
     if (options.keep) {
@@ -116,4 +126,102 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
       say(`stopped ${down.stopped} processes, removed ${down.namespaces.length} namespaces\n`);
     }
   }
+}
+
+/** Routed mode on the same lab: BGP to the router, ECMP, and a failure withdrawn by BFD. */
+async function routedPart(
+  lab: LabSession,
+  state: LabInfo,
+  options: DemoOptions,
+  step: (title: string) => void,
+  say: (text: string) => void,
+): Promise<boolean> {
+  const ref = { name: options.name };
+  // The lab's peers run BFD where the router has it (LabSession.peerWithRouter).
+  const bfd = options.router !== "gobgp";
+  step("routed mode: a BGPPeer, a BGPAdvertisement and a pool that is on no node's subnet");
+  await lab.peerWithRouter("upstream");
+  await lab.advertise("everything", { communities: ["64512:100"] });
+  await lab.applyPool("routed", { addresses: [state.routedPool.ipv4], announce: "Routed" });
+  say(
+    `BGPPeer upstream: ${state.bgp.routerAddress.ipv4} AS ${state.bgp.routerASN}, local AS ${state.bgp.nodeASN}` +
+      `${bfd ? ", BFD 100 ms x3" : " (GoBGP has no BFD: the hold timer stands in)"}\n` +
+      `BGPAdvertisement everything: every pool to every peer, community 64512:100\n` +
+      `AddressPool routed: ${state.routedPool.ipv4}, announce Routed\n`,
+  );
+  // Both pools admit it; the annotation picks (ties would go to "lan", by name).
+  await lab.createService("api", {}, { "herald.dev/pool": "routed" });
+  const address = await waitUntil("a routed address", async () => {
+    const service = await lab.service("api");
+    return service.annotations["herald.dev/announcing-ipv4"] === "routed"
+      ? service.addresses[0]
+      : undefined;
+  });
+  say(
+    `Service default/api (annotation herald.dev/pool: routed): ${address}, ` +
+      `herald.dev/announcing-ipv4: routed\n`,
+  );
+
+  step(`the router: a BGP session per node, and one route for ${address} via every node`);
+  const nodes = state.nodes.length;
+  await waitUntil(
+    "a session per node",
+    async () =>
+      (await routerSessions(state)).filter(
+        (s) => s.state === "Established" && !s.neighbor.includes(":"),
+      ).length === nodes,
+    30_000,
+  );
+  for (const session of await routerSessions(state))
+    if (!session.neighbor.includes(":"))
+      say(`session with ${session.neighbor}: ${session.state}\n`);
+  const route = await waitUntil(
+    "a route with a next hop per node",
+    async () => {
+      const routes = await routerRoutes(state, `${address}/32`);
+      return routes[0]?.nexthops.length === nodes ? routes[0] : undefined;
+    },
+    30_000,
+  );
+  say(`router$ ip route show ${address}: via ${route.nexthops.join(", ")}\n`);
+
+  step("traffic from the client, spread over the nodes by the router (ECMP)");
+  const answers = new Map<string, number>();
+  for (let i = 0; i < 30; i++) {
+    const who = await lab.curl("client", address);
+    answers.set(who, (answers.get(who) ?? 0) + 1);
+  }
+  say(
+    `30 requests answered by: ${[...answers].map(([who, count]) => `${who} ${count}`).join(", ")}\n`,
+  );
+
+  const victim = state.nodes[nodes - 1]!;
+  step(`power off ${victim.name}: its next hop leaves the router's route`);
+  const failedAt = Date.now();
+  say(`${await labFail(ref, victim.name, "hard")}\n`);
+  const withdrawnAt = await waitUntil(
+    `${victim.name}'s next hop withdrawn`,
+    async () => {
+      const routes = await routerRoutes(state, `${address}/32`);
+      return routes[0] && !routes[0].nexthops.includes(victim.ipv4) ? Date.now() : undefined;
+    },
+    30_000,
+    10,
+  );
+  const remaining = (await routerRoutes(state, `${address}/32`))[0]?.nexthops ?? [];
+  say(
+    `withdrawn ${withdrawnAt - failedAt} ms after the failure (${bfd ? "BFD" : "hold timer"}); ` +
+      `the route now goes via ${remaining.join(", ")}\n` +
+      `client$ curl http://${address}/ -> ${await lab.curl("client", address)}\n`,
+  );
+
+  step(`heal ${victim.name}`);
+  say(`${(await labHeal(ref, victim.name)).join(", ")}\n`);
+  await waitUntil(
+    `${victim.name} back in the route`,
+    async () => (await routerRoutes(state, `${address}/32`))[0]?.nexthops.length === nodes,
+    30_000,
+  );
+  say(`${address} is routed via every node again\n`);
+  return true;
 }

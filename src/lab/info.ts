@@ -1,7 +1,7 @@
 // What `herald lab info -o json` prints. Scripts and tests rely on this exact shape, so
 // it is built in one place from the topology and nothing else.
 import { join } from "node:path";
-import { NODE_ASN, ROUTER_ASN, type RouterKind } from "./router-config.ts";
+import { nodeAsn, ROUTER_ASN, type RouterKind } from "./router-config.ts";
 import { API_PORT, BACKEND_PORT, type FamilyPair, type Topology } from "./topology.ts";
 
 export const BACKEND_NAMESPACE = "default";
@@ -91,7 +91,7 @@ export function labInfo(topology: Topology, dir: string, backendNodes: readonly 
     bgp: {
       router: topology.options.router ?? null,
       routerASN: ROUTER_ASN,
-      nodeASN: NODE_ASN,
+      nodeASN: nodeAsn(topology.options),
       routerAddress: pair(topology.router.lan),
     },
   };

@@ -73,6 +73,8 @@ export interface UpOptions extends LabRef {
   readonly agents: boolean;
   /** A BGP daemon for the router namespace, peered with every node; unset or null: none. */
   readonly router?: RouterKind | null;
+  /** Nodes in the router's AS (iBGP), rather than AS 64513 (eBGP). */
+  readonly ibgp?: boolean;
 }
 
 export interface UpResult {
@@ -92,6 +94,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     ipv6: options.ipv6,
     index,
     router: options.router ?? null,
+    ibgp: options.ibgp ?? false,
   };
   const invalid = checkOptions(lab);
   if (invalid) throw new LabError(invalid);
@@ -173,7 +176,9 @@ async function build(
     await installCluster(api, shape, signal);
     startProcess(files, endpointsSpec(files));
     startProcess(files, controllerSpec(files));
-    if (agents) for (const node of shape.nodes) startProcess(files, agentSpec(node, files));
+    if (agents)
+      for (const node of shape.nodes)
+        for (const spec of agentSpecs(node, files)) startProcess(files, spec);
 
     await Promise.all([
       waitFor("the endpoints mirror to sync", signal, () => {
@@ -280,11 +285,12 @@ export async function labDown(ref: LabRef): Promise<DownResult> {
 
   const running = runningProcesses(files);
   const pids = new Set(running.values());
-  // Agents first: each runs a BIRD it restarts when it dies, so a BIRD stopped before its
-  // agent would come back as an orphan.
-  await stopProcesses(
-    [...running].filter(([role]) => role.startsWith("agent-")).map(([, pid]) => pid),
-  );
+  // Agents first, then the loops that restart each node's BIRD: a BIRD stopped before
+  // them would be started again.
+  for (const prefix of ["agent-", "bird-"])
+    await stopProcesses(
+      [...running].filter(([role]) => role.startsWith(prefix)).map(([, pid]) => pid),
+    );
   // Then everything else: the lab's processes, whatever runs in its namespaces, and any
   // process that names the lab directory (a BIRD whose namespace is already gone).
   for (let round = 0; round < 3; round++) {
@@ -396,7 +402,7 @@ export async function labHeal(ref: LabRef, nodeName: string): Promise<string[]> 
   const stopped = new Set([...(failure?.stopped ?? []), ...(await namespacePids(node.namespace))]);
   for (const pid of stopped) signal(pid, "SIGCONT");
   if (failure?.mode === "hard") done.push(`${failure.stopped.length} processes continued`);
-  const specs = [backendSpec(node, files), ...(state.agents ? [agentSpec(node, files)] : [])];
+  const specs = [backendSpec(node, files), ...(state.agents ? agentSpecs(node, files) : [])];
   for (const spec of specs) {
     if (pidOf(files, spec.role) === undefined) {
       startProcess(files, spec);
@@ -527,6 +533,8 @@ function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
       // Every node's BIRD in the lab directory: node names repeat across labs.
       "--bird-dir",
       join(files.bird, node.name),
+      "--bird-mode",
+      "sidecar",
       "--metrics-address",
       "0",
       "--health-address",
@@ -537,13 +545,33 @@ function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
   };
 }
 
+/** A node's agent and, beside it, its BIRD: the two containers of the agent's pod. */
+function agentSpecs(node: LabNode, files: LabFiles): ProcessSpec[] {
+  return [agentSpec(node, files), birdSidecarSpec(node, files)];
+}
+
+/**
+ * BIRD as the agent pod's sidecar container runs it (deploy/): started once the agent has
+ * written a configuration, and started again when it exits, as the kubelet would.
+ */
+function birdSidecarSpec(node: LabNode, files: LabFiles): ProcessSpec {
+  const script =
+    'while :; do if [ -s "$1/bird.conf" ]; then bird -f -c "$1/bird.conf" -s "$1/bird.ctl"; fi; sleep 0.2; done';
+  return {
+    role: `bird-${node.name}`,
+    namespace: node.namespace,
+    program: ["sh", "-c", script, "bird-sidecar"],
+    args: [join(files.bird, node.name)],
+  };
+}
+
 function allSpecs(shape: Topology, files: LabFiles, agents: boolean): ProcessSpec[] {
   return [
     apiserverSpec(shape, files),
     endpointsSpec(files),
     controllerSpec(files),
     ...shape.nodes.map((node) => backendSpec(node, files)),
-    ...(agents ? shape.nodes.map((node) => agentSpec(node, files)) : []),
+    ...(agents ? shape.nodes.flatMap((node) => agentSpecs(node, files)) : []),
     ...routerSpecs(shape, files),
   ];
 }

@@ -17,6 +17,11 @@ export type RouterKind = (typeof ROUTERS)[number];
 
 export const ROUTER_ASN = 64512;
 export const NODE_ASN = 64513;
+
+/** The nodes' AS: their own (eBGP), or the router's with `lab up --ibgp`. */
+export function nodeAsn(options: { ibgp?: boolean }): number {
+  return options.ibgp ? ROUTER_ASN : NODE_ASN;
+}
 /** BFD timers towards the nodes, for the daemons that have BFD. */
 export const BFD = { minRxMs: 100, minTxMs: 100, multiplier: 3 } as const;
 /** GoBGP has no BFD: a node that dies silently is noticed when this hold time runs out. */
@@ -131,6 +136,9 @@ export function birdConfig(topology: Topology): string {
       // After a failure (BFD down, a node that left), listen again within a second
       // rather than the default minute; the lab heals nodes and expects them back.
       "  error wait time 1, 5;",
+      // iBGP peers count as multihop unless told: the nodes are on the LAN, and their
+      // next hops are themselves.
+      ...(topology.options.ibgp ? ["  direct;"] : []),
       `  ${family} { import all; export none; };`,
       "}",
       "",
@@ -138,7 +146,7 @@ export function birdConfig(topology: Topology): string {
   }
   for (const peer of routerPeers(topology.nodes))
     lines.push(
-      `protocol bgp ${peer.name} from nodes_${peer.family} { neighbor ${peer.address} as ${NODE_ASN}; }`,
+      `protocol bgp ${peer.name} from nodes_${peer.family} { neighbor ${peer.address} as ${nodeAsn(topology.options)}; }`,
     );
   return `${lines.join("\n")}\n`;
 }
@@ -172,7 +180,7 @@ export function frrConfigs(topology: Topology): { zebra: string; bfdd: string; b
   for (const family of families)
     bgpd.push(
       ` neighbor nodes_${family} peer-group`,
-      ` neighbor nodes_${family} remote-as ${NODE_ASN}`,
+      ` neighbor nodes_${family} remote-as ${nodeAsn(topology.options)}`,
       ` neighbor nodes_${family} passive`,
       ` neighbor nodes_${family} bfd`,
       ` neighbor nodes_${family} bfd profile nodes`,
@@ -182,6 +190,7 @@ export function frrConfigs(topology: Topology): { zebra: string; bfdd: string; b
     bgpd.push(
       ` address-family ${family} unicast`,
       "  maximum-paths 16",
+      "  maximum-paths ibgp 16",
       `  neighbor nodes_${family} activate`,
       `  neighbor nodes_${family} route-map ${family === "ipv6" ? "NODES-IN-IPV6" : "NODES-IN"} in`,
       `  neighbor nodes_${family} route-map NODES-OUT out`,
@@ -234,7 +243,7 @@ export function gobgpConfig(topology: Topology): string {
       "[[neighbors]]",
       "  [neighbors.config]",
       `    neighbor-address = "${peer.address}"`,
-      `    peer-as = ${NODE_ASN}`,
+      `    peer-as = ${nodeAsn(topology.options)}`,
       `    description = "${peer.name}"`,
       "  [neighbors.timers.config]",
       `    hold-time = ${GOBGP_HOLD_SECONDS}`,

@@ -1,16 +1,25 @@
 // What the router's BGP daemons say about their sessions, read into one shape: the
-// state of the session with each neighbour, "Established" when it is up. Pure parsers
-// of each daemon's own output; router.ts runs the commands.
+// state of the session with each neighbour, "Established" when it is up, and when it
+// last changed. Pure parsers of each daemon's own output; router.ts runs the commands.
 import { normalizePrefix } from "./kernel-routes.ts";
 
-/** protocol name → BGP state, from `birdc show protocols` (timeformat without spaces). */
-export function birdProtocolStates(text: string): Map<string, string> {
-  const states = new Map<string, string>();
+export interface SessionReading {
+  readonly state: string;
+  /**
+   * The daemon's own mark of when the session last came up or went down: opaque, but it
+   * changes whenever the session does, so equal marks mean it did not flap meanwhile.
+   */
+  readonly since: string;
+}
+
+/** protocol name → session, from `birdc show protocols` (timeformat without spaces). */
+export function birdProtocolStates(text: string): Map<string, SessionReading> {
+  const states = new Map<string, SessionReading>();
   for (const line of text.split("\n")) {
     const columns = line.trim().split(/\s+/);
     // name proto table state since info…
     if (columns.length < 5 || columns[1] !== "BGP") continue;
-    states.set(columns[0]!, columns[5] ?? columns[3]!);
+    states.set(columns[0]!, { state: columns[5] ?? columns[3]!, since: columns[4]! });
   }
   return states;
 }
@@ -25,12 +34,13 @@ const GOBGP_STATES: Record<number, string> = {
   6: "Established",
 };
 
-/** neighbour → state, from `gobgp neighbor -j` (numbers, or names in some versions). */
-export function gobgpNeighborStates(json: string): Map<string, string> {
-  const states = new Map<string, string>();
+/** neighbour → session, from `gobgp neighbor -j` (numbers, or names in some versions). */
+export function gobgpNeighborStates(json: string): Map<string, SessionReading> {
+  const states = new Map<string, SessionReading>();
   const neighbors = JSON.parse(json || "[]") as {
     conf?: { neighbor_address?: string };
     state?: { neighbor_address?: string; session_state?: number | string };
+    timers?: { state?: { uptime?: { seconds?: number }; downtime?: { seconds?: number } } };
   }[];
   for (const neighbor of neighbors ?? []) {
     const address = neighbor.state?.neighbor_address ?? neighbor.conf?.neighbor_address;
@@ -41,17 +51,26 @@ export function gobgpNeighborStates(json: string): Map<string, string> {
         ? (GOBGP_STATES[raw] ?? String(raw))
         : (Object.values(GOBGP_STATES).find((name) => name.toUpperCase() === raw.toUpperCase()) ??
           raw);
-    states.set(normalizeAddress(address), state);
+    const timers = neighbor.timers?.state;
+    const since = `${timers?.uptime?.seconds ?? ""}/${timers?.downtime?.seconds ?? ""}`;
+    states.set(normalizeAddress(address), { state, since });
   }
   return states;
 }
 
-/** neighbour → state, from vtysh's `show bgp neighbors json`. */
-export function frrNeighborStates(json: string): Map<string, string> {
-  const states = new Map<string, string>();
-  const neighbors = JSON.parse(json || "{}") as Record<string, { bgpState?: string }>;
+/** neighbour → session, from vtysh's `show bgp neighbors json`. */
+export function frrNeighborStates(json: string): Map<string, SessionReading> {
+  const states = new Map<string, SessionReading>();
+  const neighbors = JSON.parse(json || "{}") as Record<
+    string,
+    { bgpState?: string; bgpTimerUpEstablishedEpoch?: number; connectionsEstablished?: number }
+  >;
   for (const [address, neighbor] of Object.entries(neighbors))
-    if (neighbor.bgpState) states.set(normalizeAddress(address), neighbor.bgpState);
+    if (neighbor.bgpState)
+      states.set(normalizeAddress(address), {
+        state: neighbor.bgpState,
+        since: `${neighbor.bgpTimerUpEstablishedEpoch ?? ""}#${neighbor.connectionsEstablished ?? 0}`,
+      });
   return states;
 }
 

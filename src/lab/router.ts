@@ -30,7 +30,13 @@ import {
   routerPeers,
   type RouterKind,
 } from "./router-config.ts";
-import { birdProtocolStates, frrNeighborStates, gobgpNeighborStates } from "./router-sessions.ts";
+import { birdPaths, frrPaths, gobgpPaths, type RouterPath } from "./router-paths.ts";
+import {
+  birdProtocolStates,
+  frrNeighborStates,
+  gobgpNeighborStates,
+  type SessionReading,
+} from "./router-sessions.ts";
 import type { LabFiles } from "./state.ts";
 import type { Topology } from "./topology.ts";
 
@@ -48,6 +54,8 @@ export interface RouterSession {
   neighbor: string;
   /** "Established" when up; otherwise the daemon's word for where the session is. */
   state: string;
+  /** Changes whenever the session goes up or down (router-sessions.ts). */
+  since: string;
 }
 
 /** The processes that make up the router's BGP, in the order they start. */
@@ -97,40 +105,71 @@ export function routerSpecs(shape: Topology, files: LabFiles): ProcessSpec[] {
           ],
         },
       ];
-    case "frr": {
-      const frr = frrDir() ?? FRR_DIRS[0]!;
-      // Every path FRR would otherwise take from /etc/frr and /var/run/frr is given here:
-      // configuration, vty sockets (also vtysh's --vty_socket), the zebra API socket, pid
-      // files. -P 0: no vty on TCP.
-      const daemon = (name: string, extra: string[] = []): ProcessSpec => ({
-        role: `router-${name}`,
-        namespace,
-        program: [join(frr, name)],
-        args: [
-          "-f",
-          join(dir, `${name}.conf`),
-          "--vty_socket",
-          dir,
-          "-z",
-          join(dir, "zserv.api"),
-          "-i",
-          join(dir, `${name}.pid`),
-          "-P",
-          "0",
-          "--log",
-          "stdout",
-          "--log-level",
-          "info",
-          ...extra,
-        ],
-      });
-      return [
-        daemon("zebra"),
-        daemon("bfdd", ["--bfdctl", join(dir, "bfdd.sock")]),
-        daemon("bgpd"),
-      ];
-    }
+    case "frr":
+      return frrSpecs("router-", namespace, dir, ["zebra", "bfdd", "bgpd"]);
   }
+}
+
+/**
+ * FRR daemons as lab processes (role `${rolePrefix}${daemon}`), each given every path it
+ * would otherwise take from /etc/frr and /var/run/frr: configuration `${dir}/${daemon}.conf`,
+ * vty sockets (also vtysh's --vty_socket), the zebra API socket, pid files. -P 0: no vty
+ * on TCP. zebra must be first.
+ */
+export function frrSpecs(
+  rolePrefix: string,
+  namespace: string,
+  dir: string,
+  daemons: readonly ("zebra" | "bfdd" | "bgpd")[],
+): ProcessSpec[] {
+  const frr = frrDir() ?? FRR_DIRS[0]!;
+  return daemons.map((name) => ({
+    role: `${rolePrefix}${name}`,
+    namespace,
+    program: [join(frr, name)],
+    args: [
+      "-f",
+      join(dir, `${name}.conf`),
+      "--vty_socket",
+      dir,
+      "-z",
+      join(dir, "zserv.api"),
+      "-i",
+      join(dir, `${name}.pid`),
+      "-P",
+      "0",
+      "--log",
+      "stdout",
+      "--log-level",
+      "info",
+      ...(name === "bfdd" ? ["--bfdctl", join(dir, "bfdd.sock")] : []),
+    ],
+  }));
+}
+
+/**
+ * Writes FRR's configuration files into `dir` and starts the daemons of `specs` (zebra
+ * first; the others once its API socket exists).
+ */
+export async function startFrr(
+  files: LabFiles,
+  dir: string,
+  configs: Readonly<Record<string, string>>,
+  specs: readonly ProcessSpec[],
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [daemon, text] of Object.entries(configs))
+    await writeFile(join(dir, `${daemon}.conf`), text);
+  // FRR's daemons drop to the user frr, who must create their sockets here.
+  const ids = await userIds("frr");
+  if (ids === undefined) throw new LabError("FRR's user frr does not exist");
+  await chown(dir, ids.uid, ids.gid);
+  // zebra first: bgpd and bfdd talk to each other through it.
+  const [zebra, ...rest] = specs;
+  startProcess(files, zebra!);
+  const deadline = Date.now() + 5000;
+  while (!existsSync(join(dir, "zserv.api")) && Date.now() < deadline) await sleep(25);
+  for (const spec of rest) startProcess(files, spec);
 }
 
 /** A LabError naming what to install when the chosen daemon is missing. */
@@ -177,19 +216,7 @@ export async function startRouter(shape: Topology, files: LabFiles): Promise<voi
   } else if (router === "gobgp") {
     await writeFile(join(dir, "gobgpd.toml"), gobgpConfig(shape));
   } else {
-    const configs = frrConfigs(shape);
-    for (const [daemon, text] of Object.entries(configs))
-      await writeFile(join(dir, `${daemon}.conf`), text);
-    // FRR's daemons drop to the user frr, who must create their sockets here.
-    const ids = await userIds("frr");
-    if (ids === undefined) throw new LabError("FRR's user frr does not exist");
-    await chown(dir, ids.uid, ids.gid);
-    // zebra first: bgpd and bfdd talk to each other through it.
-    const [zebra, ...rest] = specs;
-    startProcess(files, zebra!);
-    const deadline = Date.now() + 5000;
-    while (!existsSync(join(dir, "zserv.api")) && Date.now() < deadline) await sleep(25);
-    for (const spec of rest) startProcess(files, spec);
+    await startFrr(files, dir, frrConfigs(shape), specs);
     return;
   }
   for (const spec of specs) startProcess(files, spec);
@@ -230,11 +257,16 @@ export async function routerSessions(info: LabInfo): Promise<RouterSession[]> {
   const peers = routerPeers(info.nodes);
   const control = controlCommand(router, info.dir);
   const namespace = info.namespaces.router;
-  let states: Map<string, string>;
+  let states: Map<string, SessionReading>;
   if (router === "bird") {
     const text = await runIn(namespace, [...control, "show", "protocols"]);
     const byName = birdProtocolStates(text);
-    states = new Map(peers.map((peer) => [peer.address, byName.get(peer.name) ?? "unknown"]));
+    states = new Map(
+      peers.flatMap((peer) => {
+        const reading = byName.get(peer.name);
+        return reading ? [[peer.address, reading] as const] : [];
+      }),
+    );
   } else if (router === "gobgp") {
     states = gobgpNeighborStates(await runIn(namespace, [...control, "neighbor", "-j"]));
   } else {
@@ -244,8 +276,42 @@ export async function routerSessions(info: LabInfo): Promise<RouterSession[]> {
   }
   return peers.map((peer) => ({
     neighbor: peer.address,
-    state: states.get(peer.address) ?? "unknown",
+    state: states.get(peer.address)?.state ?? "unknown",
+    since: states.get(peer.address)?.since ?? "",
   }));
+}
+
+/** The paths the router's daemon holds for `prefix` ("198.19.0.5/32"), one per node. */
+export async function routerPaths(info: LabInfo, prefix: string): Promise<RouterPath[]> {
+  const router = info.bgp.router;
+  if (router === null)
+    throw new LabError(`lab ${info.name} runs no BGP daemon on its router (lab up --router …)`);
+  const wanted = normalizePrefix(prefix);
+  const family = wanted.includes(":") ? "ipv6" : "ipv4";
+  const control = controlCommand(router, info.dir);
+  const namespace = info.namespaces.router;
+  switch (router) {
+    case "bird":
+      return birdPaths(
+        await runIn(namespace, [
+          ...control,
+          "show",
+          "route",
+          wanted,
+          "table",
+          `master${family.slice(3)}`,
+          "all",
+        ]),
+      );
+    case "frr":
+      return frrPaths(
+        await runIn(namespace, [...control, "-c", `show bgp ${family} unicast ${wanted} json`]),
+      );
+    case "gobgp":
+      return gobgpPaths(
+        await runIn(namespace, [...control, "global", "rib", "-a", family, wanted, "-j"]),
+      );
+  }
 }
 
 function frrDir(): string | undefined {

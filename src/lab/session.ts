@@ -11,6 +11,9 @@ import type { ProbeSample } from "./probe.ts";
 
 const run = promisify(execFile);
 
+/** The BFD timers the lab's routers run towards the nodes (router-config.ts). */
+export const ROUTER_BFD = { minRxMs: 100, minTxMs: 100, multiplier: 3 } as const;
+
 export interface ServiceState {
   addresses: string[];
   annotations: Record<string, string>;
@@ -109,6 +112,40 @@ export class LabSession {
     } catch {
       await this.api.mergePatch(`${path}/${name}`, { spec });
     }
+  }
+
+  /**
+   * A BGPPeer for the lab's router at its address of `family`, from the nodes' AS, with
+   * BFD at 100 ms × 3 where the router's daemon has BFD (GoBGP has none).
+   */
+  async peerWithRouter(
+    name: string,
+    options: { family?: "ipv4" | "ipv6"; spec?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    const bgp = this.info.bgp;
+    const peerAddress = bgp.routerAddress[options.family ?? "ipv4"];
+    if (!peerAddress) throw new Error(`the lab's router has no ${options.family} address`);
+    await this.api.create("/apis/herald.dev/v1alpha1/bgppeers", {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "BGPPeer",
+      metadata: { name },
+      spec: {
+        peerAddress,
+        peerASN: bgp.routerASN,
+        localASN: bgp.nodeASN,
+        ...(bgp.router === "gobgp" ? {} : { bfd: ROUTER_BFD }),
+        ...options.spec,
+      },
+    });
+  }
+
+  async advertise(name: string, spec: Record<string, unknown>): Promise<void> {
+    await this.api.create("/apis/herald.dev/v1alpha1/bgpadvertisements", {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "BGPAdvertisement",
+      metadata: { name },
+      spec,
+    });
   }
 
   async createService(

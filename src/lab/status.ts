@@ -29,6 +29,7 @@ export function labState(ref: LabRef): { state: LabState; files: LabFiles; shape
     index: state.index,
     // A lab from before --router has no bgp in its state: it runs no BGP daemon.
     router: state.bgp?.router ?? null,
+    ibgp: state.bgp !== undefined && state.bgp.nodeASN === state.bgp.routerASN,
   });
   return { state, files, shape };
 }

@@ -24,6 +24,8 @@ export interface LabOptions {
   readonly index: number;
   /** The BGP daemon in the router namespace (router.ts); unset or null: none. */
   readonly router?: RouterKind | null;
+  /** The nodes share the router's AS (iBGP) rather than their own (eBGP, the default). */
+  readonly ibgp?: boolean;
 }
 
 export const MAX_INDEX = 127;

@@ -13,6 +13,7 @@ import {
 } from "../../src/lab/lab.ts";
 import { outageAfter } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
+import { herald } from "../../src/cli/testing.ts";
 import { requireNetworkTier } from "./require.ts";
 
 const ref = { name: `lm${process.pid % 100000}` };
@@ -120,6 +121,24 @@ describe("local mode in the lab", { concurrency: false }, () => {
       return list.some((e) => e.reason === "Announcing") ? list : undefined;
     });
     assert.ok(events.some((e) => e.message === `${served.v4.node} announces ${ipv4} on eth0`));
+
+    // herald status, against the lab as against a cluster, says the same.
+    const status = herald(["status", "--kubeconfig", lab.info.kubeconfig, "-o", "json"]);
+    assert.equal(status.code, 0, status.stderr);
+    const view = JSON.parse(status.stdout) as {
+      announcements: {
+        address: string;
+        mode: string;
+        nodes: { node: string; interface: string }[];
+        problems: string[];
+      }[];
+      nodes: { name: string }[];
+    };
+    const shown = view.announcements.find((a) => a.address === ipv4);
+    assert.deepEqual(shown?.nodes, [{ node: served.v4.node, interface: "eth0" }]);
+    assert.equal(shown?.mode, "Local");
+    assert.deepEqual(shown?.problems, []);
+    assert.equal(view.nodes.length, lab.info.nodes.length);
   });
 
   test("a hard node failure moves the address; the router's neighbour entry follows", async () => {
@@ -263,9 +282,12 @@ describe("local mode in the lab", { concurrency: false }, () => {
       announce: "Local",
     });
     await lab.createService("stranded", {}, { "herald.dev/pool": "elsewhere" });
-    const events = await waitUntil("a NotAnnounced event", async () => {
+    // Until its EndpointSlice arrives the reason is "no serving endpoint"; then the subnets.
+    const events = await waitUntil("a NotAnnounced event naming the subnets", async () => {
       const list = await lab.events("stranded");
-      return list.find((e) => e.reason === "NotAnnounced");
+      return list.find(
+        (e) => e.reason === "NotAnnounced" && e.message.includes("no eligible node"),
+      );
     });
     assert.match(
       events.message,

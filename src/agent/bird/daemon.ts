@@ -1,5 +1,8 @@
-// BIRD as a child of the agent: started in the foreground, restarted when it dies, given
-// new configuration only after BIRD's own parser accepted it, and asked for its sessions.
+// BIRD as the agent drives it: given new configuration only after BIRD's own parser
+// accepted it, and asked for its sessions. In "child" mode the agent also runs BIRD (in
+// the foreground, restarted when it dies); in "sidecar" mode BIRD is another container of
+// the pod (another process of the lab), started on the file the agent writes, and the
+// agent neither starts nor stops it, so an agent restart leaves the BGP sessions up.
 // What birdc prints is read in status.ts; this file only runs programs and files.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
@@ -19,8 +22,13 @@ export interface BirdDaemonOptions {
    * agent runs in the host's namespace (hostNetwork) and leaves this unset.
    */
   netns?: string;
+  /** "child" (the default): the agent runs BIRD. "sidecar": someone else does. */
+  mode?: BirdMode;
   log: Logger;
 }
+
+export const BIRD_MODES = ["child", "sidecar"] as const;
+export type BirdMode = (typeof BIRD_MODES)[number];
 
 export type ApplyResult = { ok: true } | { error: string };
 
@@ -80,6 +88,7 @@ export class BirdDaemon {
   readonly #socketPath: string;
   readonly #prefix: readonly string[];
   readonly #log: Logger;
+  readonly #sidecar: boolean;
   #child: ChildProcess | undefined;
   #childExited: Promise<void> | undefined;
   #startedAt = 0;
@@ -99,6 +108,12 @@ export class BirdDaemon {
     this.#socketPath = options.socketPath;
     this.#prefix = options.netns === undefined ? [] : ["ip", "netns", "exec", options.netns];
     this.#log = options.log;
+    this.#sidecar = options.mode === "sidecar";
+  }
+
+  /** Whether there is a BIRD to talk to: our child, or the sidecar (assumed always). */
+  get #running(): boolean {
+    return this.#sidecar || this.#child !== undefined;
   }
 
   /**
@@ -108,7 +123,7 @@ export class BirdDaemon {
   async start(): Promise<void> {
     if (this.#stopped) throw new Error("BirdDaemon: start() after stop()");
     this.#wanted = true;
-    if (this.#child) return;
+    if (this.#running) return;
     const exists = await readFile(this.#configPath, "utf8").then(
       () => true,
       () => false,
@@ -130,8 +145,13 @@ export class BirdDaemon {
 
   async #apply(config: string): Promise<ApplyResult> {
     // The agent renders on every change of its inputs; most renders change nothing.
-    if (config === this.#applied && this.#child) return { ok: true };
+    if (config === this.#applied && this.#running) return { ok: true };
     const current = await readFile(this.#configPath, "utf8").catch(() => undefined);
+    // A restarted agent finds the file its predecessor wrote; a BIRD sidecar runs it.
+    if (this.#sidecar && config === current && (await this.#waitReady())) {
+      this.#applied = config;
+      return { ok: true };
+    }
     await mkdir(dirname(this.#configPath), { recursive: true });
     const temp = `${this.#configPath}.${process.pid}.${++this.#tempCounter}.tmp`;
     // The file holds the peers' TCP MD5 passwords.
@@ -148,7 +168,7 @@ export class BirdDaemon {
       await rename(temp, this.#configPath);
       if (this.#stopped) return { ok: true };
       this.#wanted = true;
-      if (!this.#child) {
+      if (!this.#running) {
         // Not running (never started, or waiting to restart): start it on the new file.
         if (!(await this.#spawnAndWait())) {
           return { error: "BIRD did not start; see the agent's log" };
@@ -156,7 +176,12 @@ export class BirdDaemon {
         this.#applied = config;
         return { ok: true };
       }
-      if (!(await this.#waitReady())) return { error: "BIRD is not answering on its socket" };
+      if (!(await this.#waitReady()))
+        return {
+          error: this.#sidecar
+            ? `the BIRD sidecar is not answering on ${this.#socketPath}`
+            : "BIRD is not answering on its socket",
+        };
       const reply = parseConfigureReply(await this.#birdc(["configure"]));
       if ("ok" in reply) {
         this.#applied = config;
@@ -177,7 +202,11 @@ export class BirdDaemon {
     return parseBgpSessions(await this.#birdc(["show", "protocols", "all"]));
   }
 
-  /** Stops BIRD (its sessions close with a Cease notification) and does not restart it. */
+  /**
+   * Stops BIRD (its sessions close with a Cease notification) and does not restart it. A
+   * sidecar is left running: it belongs to the pod, and it keeps the sessions up while
+   * the agent restarts.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wanted = false;
@@ -255,7 +284,7 @@ export class BirdDaemon {
   /** Whether BIRD answers on its socket, waiting for a starting one. */
   async #waitReady(): Promise<boolean> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (this.#child && Date.now() < deadline) {
+    while (this.#running && Date.now() < deadline) {
       const status = await run("birdc", ["-s", this.#socketPath, "show", "status"]).catch(
         () => undefined,
       );

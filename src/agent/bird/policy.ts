@@ -2,7 +2,7 @@
 // decision behind each peer's export filter in bird.conf, made on plain data.
 import type { BGPAdvertisementSpec } from "../../api/bgpadvertisement.ts";
 import type { BGPPeerSpec } from "../../api/bgppeer.ts";
-import { selectorMatches, type Labels } from "../../api/selector.ts";
+import { selectorMatches, type Labels, type LabelSelector } from "../../api/selector.ts";
 import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "../../ipam/address.ts";
 import {
   compareTuples,
@@ -152,23 +152,30 @@ export function compileAdvertisement(
   return { name, spec, communities, largeCommunities };
 }
 
-function selectsPeer(advertisement: BGPAdvertisementSpec, peer: NamedPeer): boolean {
-  if (advertisement.peers) return advertisement.peers.includes(peer.name);
-  if (advertisement.peerSelector)
-    return selectorMatches(advertisement.peerSelector, peer.labels ?? {});
+// An advertisement chooses pools and peers alike: by name, else by a selector on their
+// labels, else all of them (as MetalLB's BGPAdvertisement).
+function chooses(
+  names: readonly string[] | undefined,
+  selector: LabelSelector | undefined,
+  name: string,
+  labels: Labels,
+): boolean {
+  if (names) return names.includes(name);
+  if (selector) return selectorMatches(selector, labels);
   return true;
 }
 
-function selectsPool(
+function selectsPeer(advertisement: BGPAdvertisementSpec, peer: NamedPeer): boolean {
+  return chooses(advertisement.peers, advertisement.peerSelector, peer.name, peer.labels ?? {});
+}
+
+/** Whether the advertisement's pools or poolSelector take the pool with these labels. */
+export function selectsPool(
   advertisement: BGPAdvertisementSpec,
   pool: string,
-  poolLabels: ReadonlyMap<string, Labels>,
+  labels: Labels,
 ): boolean {
-  if (advertisement.pools) return advertisement.pools.includes(pool);
-  if (advertisement.poolSelector) {
-    return selectorMatches(advertisement.poolSelector, poolLabels.get(pool) ?? {});
-  }
-  return true;
+  return chooses(advertisement.pools, advertisement.poolSelector, pool, labels);
 }
 
 function uniqueSorted<T extends readonly number[]>(values: readonly T[]): T[] {
@@ -197,7 +204,7 @@ export function exportGroups(
   for (const prefix of prefixes) {
     if (prefix.family !== family) continue;
     const matching = mine.filter((a) =>
-      prefix.pools.some((pool) => selectsPool(a.spec, pool, poolLabels)),
+      prefix.pools.some((pool) => selectsPool(a.spec, pool, poolLabels.get(pool) ?? {})),
     );
     if (matching.length === 0) continue;
     const preferences = matching

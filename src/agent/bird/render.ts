@@ -63,8 +63,6 @@ export const BFD_PROTOCOL = "herald_bfd";
 
 // BIRD symbols are at most 64 characters; the export filters add "_export_ipv4".
 const MAX_PROTOCOL_NAME = 48;
-// Linux refuses longer TCP MD5 keys (TCP_MD5SIG_MAXKEYLEN).
-const MAX_PASSWORD_BYTES = 80;
 // BIRD's hold time when BGPPeer sets none.
 const BIRD_HOLD_TIME = 240;
 // The CRD's defaults, which are FRR's and MetalLB's.
@@ -87,6 +85,21 @@ export function protocolName(peer: string): string {
 // BIRD's lexer has no escapes: a string runs to the next double quote, and may not span
 // lines. Backslashes are therefore literal, and these characters cannot be written at all.
 const UNQUOTABLE = /["\n\r\0]/;
+// Linux refuses longer TCP MD5 keys (TCP_MD5SIG_MAXKEYLEN).
+const MAX_PASSWORD_BYTES = 80;
+
+/**
+ * Why a BGP session's TCP MD5 password cannot be used, as the end of a sentence about it
+ * ("is empty"); undefined when it can. `herald validate` asks the same offline.
+ */
+export function passwordProblem(password: string): string | undefined {
+  if (password === "") return "is empty";
+  if (UNQUOTABLE.test(password))
+    return "contains a double quote or a line break, which BIRD's configuration cannot express";
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+    return `is longer than the ${MAX_PASSWORD_BYTES} bytes TCP MD5 allows`;
+  return undefined;
+}
 
 function quote(text: string): string {
   return `"${text}"`;
@@ -185,17 +198,8 @@ function planPeer(peer: NamedPeer, inputs: BirdInputs): PeerPlan | { error: stri
     if (password === undefined) {
       return { error: `${where}: its password (Secret ${secret}) could not be read` };
     }
-    if (password === "") return { error: `${where}: its password (Secret ${secret}) is empty` };
-    if (UNQUOTABLE.test(password)) {
-      return {
-        error: `${where}: its password (Secret ${secret}) contains a double quote or a line break, which BIRD's configuration cannot express`,
-      };
-    }
-    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
-      return {
-        error: `${where}: its password (Secret ${secret}) is longer than the ${MAX_PASSWORD_BYTES} bytes TCP MD5 allows`,
-      };
-    }
+    const problem = passwordProblem(password);
+    if (problem) return { error: `${where}: its password (Secret ${secret}) ${problem}` };
     plan.password = password;
   }
 

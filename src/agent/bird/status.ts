@@ -19,6 +19,7 @@ interface ProtocolBlock {
   info: string;
   description?: string;
   bgpState?: string;
+  lastError?: string;
   exported: number;
 }
 
@@ -71,6 +72,8 @@ function protocolBlocks(output: string): ProtocolBlock[] {
     if (description) current.description = description[1];
     const state = /^BGP state:\s+(\S+)/.exec(text);
     if (state) current.bgpState = state[1];
+    const lastError = /^Last error:\s+(.*)$/.exec(text);
+    if (lastError) current.lastError = lastError[1]!.slice(0, 1024);
     // One Routes line per channel (ipv4, ipv6); a session's count is their sum.
     const routes = ROUTES.exec(text);
     if (routes) current.exported += Number(routes[3]);
@@ -94,6 +97,7 @@ export function parseBgpSessions(output: string): BGPSessionStatus[] {
       };
       const since = sinceToISO(block.since);
       if (since !== undefined) session.since = since;
+      if (block.lastError !== undefined) session.lastError = block.lastError;
       return session;
     })
     .sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));

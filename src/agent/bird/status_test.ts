@@ -5,11 +5,17 @@ import { SHOW_PROTOCOLS_ALL, SHOW_PROTOCOLS_DISABLED } from "./fixtures.ts";
 import { parseBgpSessions, parseConfigureReply, sessionState, sinceToISO } from "./status.ts";
 
 describe("parseBgpSessions", () => {
-  it("reads every BGP session, named by its BGPPeer, with state, since and prefixes sent", () => {
+  it("reads every BGP session, named by its BGPPeer, with state, since, prefixes sent and last error", () => {
     assert.deepEqual(parseBgpSessions(SHOW_PROTOCOLS_ALL), [
       { peer: "b-v4", state: "Established", since: "2026-11-21T13:25:33Z", prefixesSent: 2 },
       { peer: "b-wrong", state: "Connect", since: "2026-11-21T13:25:29Z", prefixesSent: 0 },
-      { peer: "tor.rack-1", state: "Active", since: "2026-11-21T13:25:29Z", prefixesSent: 0 },
+      {
+        peer: "tor.rack-1",
+        state: "Active",
+        since: "2026-11-21T13:25:29Z",
+        prefixesSent: 0,
+        lastError: "Socket: No route to host",
+      },
     ]);
   });
 

@@ -2,6 +2,8 @@
 // programs (execFile, never a shell). Everything decided about their output is decided in
 // the pure modules beside this one; this file only runs commands and reads what they print.
 import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { canonicalAddress, parseAddress } from "../../ipam/address.ts";
 import {
@@ -51,6 +53,12 @@ export interface IpCommandKernelOptions {
    * the agent itself runs in the host's namespace (hostNetwork) and leaves this unset.
    */
   netns?: string;
+  /**
+   * Where the node's /proc/sys is writable, when not at /proc/sys: a container runtime
+   * mounts /proc/sys read-only, so the agent's pod mounts the host's /proc/sys/net
+   * elsewhere (deploy/: /host/proc/sys) and reads and writes sysctls there as files.
+   */
+  procSys?: string;
 }
 
 interface CommandResult {
@@ -73,10 +81,12 @@ const NO_DEVICE = /does not exist|Cannot find device|No such device/i;
 
 export class IpCommandKernel implements Kernel {
   readonly #prefix: readonly string[];
+  readonly #procSys: string | undefined;
   #arpingFlavour: Promise<ArpingFlavour> | undefined;
 
   constructor(options: IpCommandKernelOptions = {}) {
     this.#prefix = options.netns === undefined ? [] : ["ip", "netns", "exec", options.netns];
+    this.#procSys = options.procSys;
   }
 
   async listInterfaces(): Promise<KernelInterface[]> {
@@ -160,10 +170,14 @@ export class IpCommandKernel implements Kernel {
       if (finding.satisfied) continue;
       const { requirement, interfaceValue } = finding;
       if (interfaceValue === undefined) throw new Error(finding.message);
-      const args = ["-w", `${requirement.path}=${requirement.minimum}`];
-      const result = await this.#run("sysctl", args);
-      if (result.exitCode !== 0)
-        throw new CommandError(["sysctl", ...args], result.exitCode, result.stderr);
+      if (this.#procSys !== undefined) {
+        await writeFile(join(this.#procSys, requirement.path), `${requirement.minimum}\n`);
+      } else {
+        const args = ["-w", `${requirement.path}=${requirement.minimum}`];
+        const result = await this.#run("sysctl", args);
+        if (result.exitCode !== 0)
+          throw new CommandError(["sysctl", ...args], result.exitCode, result.stderr);
+      }
       changes.push({ name: requirement.name, from: interfaceValue, to: requirement.minimum });
     }
     return changes;
@@ -284,9 +298,17 @@ export class IpCommandKernel implements Kernel {
   }
 
   async #readSysctl(path: string): Promise<number | undefined> {
-    const result = await this.#run("sysctl", ["-n", path]);
-    if (result.exitCode !== 0) return undefined;
-    const value = Number.parseInt(result.stdout.trim(), 10);
+    let text: string;
+    if (this.#procSys !== undefined) {
+      const read = await readFile(join(this.#procSys, path), "utf8").catch(() => undefined);
+      if (read === undefined) return undefined;
+      text = read;
+    } else {
+      const result = await this.#run("sysctl", ["-n", path]);
+      if (result.exitCode !== 0) return undefined;
+      text = result.stdout;
+    }
+    const value = Number.parseInt(text.trim(), 10);
     return Number.isNaN(value) ? undefined : value;
   }
 

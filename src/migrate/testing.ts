@@ -1,0 +1,58 @@
+// For the converters' tests: YAML in, the written objects and the findings out, in a shape
+// that reads well in assertions.
+import { CORE_SCHEMA, loadAll } from "js-yaml";
+import { formatFinding, type Finding } from "./findings.ts";
+import { migrate, type MigrationResult, type PeerName } from "./migrate.ts";
+import type { WrittenObject } from "./output.ts";
+
+export interface Converted {
+  readonly result: MigrationResult;
+  /** "Kind/name" -> the object written. */
+  readonly objects: Map<string, WrittenObject>;
+  /** Each warning as `herald migrate` prints it, without the "warning: " prefix. */
+  readonly warnings: string[];
+  readonly notes: string[];
+  /** The spec of an object; fails the test when it was not written. */
+  spec(kind: string, name: string): Record<string, unknown>;
+}
+
+export function convert(peer: PeerName, yaml: string): Converted {
+  const documents = loadAll(yaml, { schema: CORE_SCHEMA }).filter((d) => d !== null);
+  const items = documents.map((object, i) => ({
+    object: object as Record<string, unknown>,
+    source: `input.yaml (document ${i + 1})`,
+  }));
+  const result = migrate(peer, items);
+  const objects = new Map(
+    result.objects.map(({ object }) => [`${object.kind}/${object.metadata.name}`, object]),
+  );
+  const text = (severity: Finding["severity"]) =>
+    result.findings
+      .filter((f) => f.severity === severity)
+      .map((f) => formatFinding(f).slice(severity.length + 2));
+  return {
+    result,
+    objects,
+    warnings: text("warning"),
+    notes: text("note"),
+    spec(kind, name) {
+      const object = objects.get(`${kind}/${name}`);
+      if (!object)
+        throw new Error(
+          `${kind}/${name} was not written; written: ${[...objects.keys()].join(", ")}`,
+        );
+      return object.spec as unknown as Record<string, unknown>;
+    },
+  };
+}
+
+/** The one finding matching `pattern`; fails when there is none or several. */
+export function only(findings: readonly string[], pattern: RegExp): string {
+  const matching = findings.filter((f) => pattern.test(f));
+  if (matching.length !== 1) {
+    throw new Error(
+      `expected one finding matching ${pattern}, found ${matching.length}:\n${findings.join("\n")}`,
+    );
+  }
+  return matching[0]!;
+}
