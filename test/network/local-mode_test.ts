@@ -82,14 +82,22 @@ describe("local mode in the lab", { concurrency: false }, () => {
       ipFamilyPolicy: "RequireDualStack",
       ipFamilies: ["IPv4", "IPv6"],
     });
-    const served = await waitUntil("both families announced", async () => {
+    // One node holds each address, and it is the one the annotation names. Right after
+    // the lab came up an address may still move once as the agents first hear of each
+    // other; the annotation follows its holder a moment later (written off the takeover
+    // path), so wait until the two agree.
+    const served = await waitUntil("both families announced by their holders", async () => {
       const v4 = await announcer("web", "ipv4");
       const v6 = await announcer("web", "ipv6");
-      return v4 && v6 && v4.state.addresses.length === 2 ? { v4, v6 } : undefined;
+      if (!v4 || !v6 || v4.state.addresses.length !== 2) return undefined;
+      const [a4, a6] = v4.state.addresses as [string, string];
+      const [h4, h6] = [await lab.holders(a4), await lab.holders(a6)];
+      return h4.length === 1 && h4[0] === v4.node && h6.length === 1 && h6[0] === v6.node
+        ? { v4, v6 }
+        : undefined;
     });
     const [ipv4, ipv6] = served.v4.state.addresses as [string, string];
     assert.equal(served.v4.interface, "eth0");
-    // One node holds each address, and it is the one the annotation names.
     assert.equal(await soleHolder(ipv4), served.v4.node);
     assert.equal(await soleHolder(ipv6), served.v6.node);
 
