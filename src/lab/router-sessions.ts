@@ -63,13 +63,15 @@ export function frrNeighborStates(json: string): Map<string, SessionReading> {
   const states = new Map<string, SessionReading>();
   const neighbors = JSON.parse(json || "{}") as Record<
     string,
-    { bgpState?: string; bgpTimerUpEstablishedEpoch?: number; connectionsEstablished?: number }
+    { bgpState?: string; connectionsEstablished?: number; connectionsDropped?: number }
   >;
   for (const [address, neighbor] of Object.entries(neighbors))
     if (neighbor.bgpState)
       states.set(normalizeAddress(address), {
         state: neighbor.bgpState,
-        since: `${neighbor.bgpTimerUpEstablishedEpoch ?? ""}#${neighbor.connectionsEstablished ?? 0}`,
+        // Counters, not a time: FRR's epoch of the last establishment is now minus the
+        // uptime, and moves by a second between two readings of one session.
+        since: `${neighbor.connectionsEstablished ?? 0}/${neighbor.connectionsDropped ?? 0}`,
       });
   return states;
 }

@@ -54,14 +54,15 @@ describe("router session parsers", () => {
         bgpState: "Established",
         bgpTimerUpEstablishedEpoch: 1795271376,
         connectionsEstablished: 2,
+        connectionsDropped: 1,
       },
       "fd48:4c42::12": { remoteAs: 64513, bgpState: "Active" },
     });
     assert.deepEqual(
       [...frrNeighborStates(json)],
       [
-        ["198.18.0.11", { state: "Established", since: "1795271376#2" }],
-        ["fd48:4c42::12", { state: "Active", since: "#0" }],
+        ["198.18.0.11", { state: "Established", since: "2/1" }],
+        ["fd48:4c42::12", { state: "Active", since: "0/0" }],
       ],
     );
     assert.deepEqual([...frrNeighborStates("")], []);
