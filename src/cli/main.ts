@@ -35,7 +35,17 @@ const CONTROLLER_DEFAULTS = {
   healthAddress: "0.0.0.0:7473",
 };
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+/**
+ * `-f FILE|DIR|-`, repeatable and required, for the offline commands. No default:
+ * commander takes a default as given, and reading nothing must not pass.
+ */
+const filenameOption = () =>
+  new Option(
+    "-f, --filename <file|dir|->",
+    "YAML or JSON file, directory, or - for stdin (repeatable)",
+  )
+    .argParser((value: string, previous?: string[]) => [...(previous ?? []), value])
+    .makeOptionMandatory();
 
 export function buildProgram(): Command {
   const program = new Command("herald")
@@ -71,12 +81,7 @@ export function buildProgram(): Command {
         "controller would allocate. Services that carry status.loadBalancer.ingress are restored " +
         "first, the rest allocated in document order.",
     )
-    // No default: commander takes a default as given, and planning nothing must not pass.
-    .requiredOption(
-      "-f, --filename <file|dir|->",
-      "YAML or JSON file, directory, or - for stdin (repeatable)",
-      (value: string, previous?: string[]) => collect(value, previous ?? []),
-    )
+    .addOption(filenameOption())
     .addOption(
       new Option("-o, --output <format>", "output format")
         .choices(["json", "table"])
@@ -261,12 +266,7 @@ export function buildProgram(): Command {
         "Services are checked against the AddressPools in the input. Exits 0 without errors, " +
         "1 with errors or unreadable input, 2 with only warnings under --strict.",
     )
-    // No default: commander takes a default as given, and checking nothing must not pass.
-    .requiredOption(
-      "-f, --filename <file|dir|->",
-      "YAML or JSON file, directory, or - for stdin (repeatable)",
-      (value: string, previous?: string[]) => collect(value, previous ?? []),
-    )
+    .addOption(filenameOption())
     .addOption(
       new Option("-o, --output <format>", "output format")
         .choices(["text", "json"])
@@ -299,12 +299,7 @@ export function buildProgram(): Command {
         .choices(["metallb", "purelb", "openelb", "cilium"])
         .makeOptionMandatory(),
     )
-    // No default: commander takes a default as given, and migrating nothing must not pass.
-    .requiredOption(
-      "-f, --filename <file|dir|->",
-      "YAML or JSON file, directory, or - for stdin (repeatable)",
-      (value: string, previous?: string[]) => collect(value, previous ?? []),
-    )
+    .addOption(filenameOption())
     .addOption(
       new Option("-o, --output <format>", "output format: multi-document YAML or a JSON List")
         .choices(["yaml", "json"])
