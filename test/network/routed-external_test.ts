@@ -5,14 +5,14 @@
 // router (BIRD) must see one route with both nodes as next hops. Needs root, bird2, frr.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LabInfo } from "../../src/lab/info.ts";
 import { labDown, labUp } from "../../src/lab/lab.ts";
 import { startProcess } from "../../src/lab/processes.ts";
 import { frrSpecs, routerRoutes, startFrr } from "../../src/lab/router.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
-import { LabFiles } from "../../src/lab/state.ts";
+import { LabFiles, labDir } from "../../src/lab/state.ts";
 import { requireNetworkTier } from "./require.ts";
 
 const ref = { name: `rx${process.pid % 100000}` };
@@ -28,14 +28,23 @@ async function example(file: string, info: LabInfo, node: LabInfo["nodes"][0]): 
     .replace(/\b64512\b/g, String(info.bgp.routerASN));
 }
 
+/**
+ * Lab down, then the node daemons' directory, which is this test's and not the lab's (the
+ * lab removes only what it made, and leaves its directory while anything else is in it).
+ */
+async function down(): Promise<void> {
+  await labDown(ref);
+  const dir = labDir(ref.name);
+  await rm(join(dir, "external"), { recursive: true, force: true });
+  await rmdir(dir).catch(() => {});
+}
+
 describe("routing: External with the documented BIRD and FRR examples", () => {
-  after(async () => {
-    await labDown(ref);
-  });
+  after(down);
 
   test("the node's own daemons advertise kube-lb0; Herald runs no BIRD", async () => {
     requireNetworkTier(["ip", "bird", "vtysh"]);
-    await labDown(ref);
+    await down();
     const { state } = await labUp({ ...ref, nodes: 2, ipv6: false, agents: true, router: "bird" });
     const lab = LabSession.open(state);
     try {
@@ -98,7 +107,7 @@ describe("routing: External with the documented BIRD and FRR examples", () => {
       assert.deepEqual(await routerRoutes(state, state.lan.ipv4), []);
     } finally {
       await lab.close();
-      await labDown(ref);
+      await down();
     }
   });
 });
