@@ -7,6 +7,7 @@ import { durationSeconds } from "./durations.ts";
 import { metadataOf, originOf, type Findings, type SourceObject } from "./findings.ts";
 import {
   CRD_SPELLING,
+  readBFDProfile,
   type MetalLBBGPAdvertisement,
   type MetalLBConfig,
   type MetalLBPool,
@@ -81,17 +82,7 @@ export function readMetalLBObject(
       readPeer(reader, name, metadata.namespace, config);
       break;
     case "BFDProfile":
-      config.bfdProfiles.push({
-        ...located,
-        name,
-        receiveInterval: reader.integer("receiveInterval", { min: 10, max: 60000 }),
-        transmitInterval: reader.integer("transmitInterval", { min: 10, max: 60000 }),
-        detectMultiplier: reader.integer("detectMultiplier", { min: 2, max: 255 }),
-      });
-      reader.unsupportedIfTrue("echoMode", "BIRD's BFD runs without echo, at the intervals above");
-      reader.unsupported("echoInterval", "BIRD's BFD runs without echo");
-      reader.unsupportedIfTrue("passiveMode", "BIRD's BFD sessions are active on both ends");
-      reader.unsupported("minimumTtl", "BIRD's multihop BFD accepts any TTL");
+      readBFDProfile(reader, name, CRD_SPELLING, config);
       break;
     case "Community":
       for (const alias of reader.items("communities") ?? []) {

@@ -8,6 +8,7 @@ import { durationSeconds } from "./durations.ts";
 import { metadataOf, originOf, type Findings, type SourceObject } from "./findings.ts";
 import {
   LEGACY_SPELLING,
+  readBFDProfile,
   type MetalLBBGPAdvertisement,
   type MetalLBConfig,
   type MetalLBPool,
@@ -62,7 +63,7 @@ export function readLegacyConfigMap(
   for (const [alias, value] of Object.entries(reader.stringMap("bgp-communities") ?? {})) {
     config.communityAliases.set(alias, value);
   }
-  for (const profile of reader.items("bfd-profiles") ?? []) readBFDProfile(profile, config);
+  for (const profile of reader.items("bfd-profiles") ?? []) readLegacyBFDProfile(profile, config);
   readPeers(reader.items("peers") ?? [], config);
   for (const pool of reader.items("address-pools") ?? []) readPool(pool, config);
   reader.unsupported(
@@ -76,21 +77,10 @@ export function readLegacyConfigMap(
   reader.finish();
 }
 
-function readBFDProfile(reader: FieldReader, config: MetalLBConfig): void {
+function readLegacyBFDProfile(reader: FieldReader, config: MetalLBConfig): void {
   const name = reader.string("name");
   if (!name) return reader.warn(undefined, "a BFD profile needs a name; ignored");
-  config.bfdProfiles.push({
-    reader,
-    spelling: LEGACY_SPELLING,
-    name,
-    receiveInterval: reader.integer("receive-interval", { min: 10, max: 60000 }),
-    transmitInterval: reader.integer("transmit-interval", { min: 10, max: 60000 }),
-    detectMultiplier: reader.integer("detect-multiplier", { min: 2, max: 255 }),
-  });
-  reader.unsupportedIfTrue("echo-mode", "BIRD's BFD runs without echo");
-  reader.unsupported("echo-interval", "BIRD's BFD runs without echo");
-  reader.unsupportedIfTrue("passive-mode", "BIRD's BFD sessions are active on both ends");
-  reader.unsupported("minimum-ttl", "BIRD's multihop BFD accepts any TTL");
+  readBFDProfile(reader, name, LEGACY_SPELLING, config);
 }
 
 function readPeers(readers: readonly FieldReader[], config: MetalLBConfig): void {

@@ -142,3 +142,33 @@ export function emptyConfig(): MetalLBConfig {
     communityAliases: new Map(),
   };
 }
+
+/**
+ * A BFD profile, from a BFDProfile's spec (camelCase) or a ConfigMap's `bfd-profiles`
+ * entry (kebab-case): the same fields, so one reader, naming each in its own spelling.
+ */
+export function readBFDProfile(
+  reader: FieldReader,
+  name: string,
+  spelling: Spelling,
+  config: MetalLBConfig,
+): void {
+  const key = (camel: string) =>
+    spelling === LEGACY_SPELLING ? camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : camel;
+  config.bfdProfiles.push({
+    reader,
+    spelling,
+    name,
+    receiveInterval: reader.integer(key("receiveInterval"), { min: 10, max: 60000 }),
+    transmitInterval: reader.integer(key("transmitInterval"), { min: 10, max: 60000 }),
+    detectMultiplier: reader.integer(key("detectMultiplier"), { min: 2, max: 255 }),
+  });
+  const echo =
+    spelling === LEGACY_SPELLING
+      ? "BIRD's BFD runs without echo"
+      : "BIRD's BFD runs without echo, at the intervals above";
+  reader.unsupportedIfTrue(key("echoMode"), echo);
+  reader.unsupported(key("echoInterval"), "BIRD's BFD runs without echo");
+  reader.unsupportedIfTrue(key("passiveMode"), "BIRD's BFD sessions are active on both ends");
+  reader.unsupported(key("minimumTtl"), "BIRD's multihop BFD accepts any TTL");
+}
