@@ -22,10 +22,19 @@ ensure_node() {
   if ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm ca-certificates; fi
 }
 
-# The kubectl tests need a kubectl; Debian's kubernetes-client is the fallback.
-ensure_kubectl() {
-  command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client
+# The real Kubernetes parts (kube-apiserver, etcd, kube-controller-manager, kube-proxy,
+# kubectl), built from the Go module proxy into ~/.cache/herald by scripts/k8s.sh (about
+# 9 minutes on 2 cores the first time, seconds after), and put first on PATH: the tests
+# run this kubectl, not whatever the machine has (Debian's 1.20 renders kustomize
+# differently). openssl makes the test control plane's certificates.
+ensure_k8s() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  local bin
+  bin=$("$herald_root/scripts/k8s.sh")
+  export PATH="$bin:$PATH"
+  export HERALD_K8S_BIN="$bin"
 }
+ensure_kubectl() { ensure_k8s; }
 
 # The monitoring test checks deploy/monitoring/ rules with promtool, which Debian ships in
 # the prometheus package. (Where systemd runs, installing it also starts a Prometheus.)

@@ -484,7 +484,7 @@ async function withCluster(
 ) {
   const cluster: TestCluster = await startCluster(options);
   const kubeconfig = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(kubeconfig, cluster.kube.kubeconfig());
+  writeFileSync(kubeconfig, cluster.kubeconfig());
   try {
     await body((args) => runAsync("kubectl", args, { KUBECONFIG: kubeconfig }));
   } finally {
@@ -639,7 +639,7 @@ describe("the bundle (what deploy/Dockerfile runs)", () => {
   it("runs the controller against an API server: ready, allocating, stopping cleanly", async () => {
     const cluster = await startCluster();
     const kubeconfig = join(dir, "controller.kubeconfig");
-    writeFileSync(kubeconfig, cluster.kube.kubeconfig());
+    writeFileSync(kubeconfig, cluster.kubeconfig());
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     const child = spawn(
       process.execPath,
@@ -707,9 +707,10 @@ describe("the bundle (what deploy/Dockerfile runs)", () => {
       child.kill("SIGTERM");
       assert.equal(await exited, 0, `the controller did not stop cleanly:\n${stderr.slice(-2000)}`);
       // It handed over: the Lease names no holder.
-      const lease = await fetch(
-        `${cluster.kube.url}/apis/coordination.k8s.io/v1/namespaces/herald-system/leases/herald-controller`,
-      ).then((r) => r.json() as Promise<{ spec?: { holderIdentity?: string } }>);
+      const lease = (await cluster.request(
+        "GET",
+        "/apis/coordination.k8s.io/v1/namespaces/herald-system/leases/herald-controller",
+      )) as { spec?: { holderIdentity?: string } };
       assert.equal(lease.spec?.holderIdentity ?? "", "");
     } finally {
       if (child.exitCode === null && child.signalCode === null) {

@@ -55,15 +55,12 @@ function kubeconfigFor(url: string): string {
 }
 
 async function send(cluster: TestCluster, method: string, path: string, body: unknown) {
-  const response = await fetch(`${cluster.kube.url}${path}`, {
-    method,
-    headers: {
-      "Content-Type": method === "PATCH" ? "application/merge-patch+json" : "application/json",
-    },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  await cluster.request(
+    method as "POST" | "PATCH",
+    path,
+    body,
+    method === "PATCH" ? "application/merge-patch+json" : "application/json",
+  );
 }
 
 /** Creates an object, then writes its status through the status subresource, as owners do. */
@@ -316,7 +313,7 @@ describe("herald status against devkube", () => {
 
   before(async () => {
     cluster = await startCluster();
-    kubeconfig = kubeconfigFile("devkube.yaml", cluster.kube.kubeconfig());
+    kubeconfig = kubeconfigFile("devkube.yaml", cluster.kubeconfig());
     await populate(cluster);
   });
   after(async () => {
@@ -485,14 +482,14 @@ describe("herald status when it cannot show the cluster", () => {
   it("says Herald is not installed when its CRDs are missing, and exits 1", async () => {
     const bare = await startCluster({ crds: false });
     try {
-      const kubeconfig = kubeconfigFile("bare.yaml", bare.kube.kubeconfig());
+      const kubeconfig = kubeconfigFile("bare.yaml", bare.kubeconfig());
       const io = capture();
       const code = await runStatus({ kubeconfig, output: "json", classOnly: false }, io);
       assert.equal(code, 1);
       assert.equal(io.out(), "");
       assert.equal(
         io.err(),
-        `herald status: Herald is not installed on the cluster at ${bare.kube.url}: it has no ` +
+        `herald status: Herald is not installed on the cluster at ${bare.url}: it has no ` +
           "herald.dev/v1alpha1 AddressPools. Install Herald (kubectl apply -f deploy/herald.yaml), or only its CRDs (kubectl apply -k deploy/crds).\n",
       );
     } finally {

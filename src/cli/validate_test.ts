@@ -49,7 +49,7 @@ describe("herald validate", () => {
     assert.equal(code, 1);
     const path = join(dir, "broken.yaml");
     assert.deepEqual(stdout.trimEnd().split("\n"), [
-      `error: ${path} (document 1): AddressPool "broken": spec.addresses[0]: Invalid value: "10.0.0.5/24": a CIDR must not have host bits set: the network is 10.0.0.0/24; or write a range`,
+      `error: ${path} (document 1): AddressPool "broken": spec.addresses[0]: Invalid value: "10.0.0.5/24": a CIDR must not have host bits set; write its network address, or a range`,
       `error: ${path} (document 2): Service "shop/web": metadata.annotations[herald.dev/pool]: NoMatchingPool: herald.dev/pool names pool "gone", which does not exist`,
       "2 errors, 0 warnings in 2 documents",
     ]);
@@ -83,7 +83,7 @@ describe("herald validate", () => {
       name: "broken",
       field: "spec.addresses[0]",
       message:
-        'Invalid value: "10.0.0.5/24": a CIDR must not have host bits set: the network is 10.0.0.0/24; or write a range',
+        'Invalid value: "10.0.0.5/24": a CIDR must not have host bits set; write its network address, or a range',
     });
     assert.equal((out as unknown as { errors: number }).errors, 2);
   });

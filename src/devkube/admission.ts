@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import { checkCrd } from "./crds.ts";
 import type { ServiceAddresses } from "./defaults.ts";
 import type { ResourceType } from "./resources.ts";
-import { pruneAndDefault, validateObject } from "./schema.ts";
+import { pruneAndDefault, validateObject, type FieldCause } from "./schema.ts";
 import { failure, invalid } from "./status.ts";
 import type { KubeObject } from "./store.ts";
 
@@ -15,6 +15,8 @@ export interface Admission {
   crdType: ResourceType;
   /** The request's fieldValidation: Strict refuses fields a schema does not declare. */
   fieldValidation: string;
+  /** A write through the /status subresource. */
+  statusWrite?: boolean;
 }
 
 /** Defaults and validates `object` in place (`old` on update); throws a StatusError if invalid. */
@@ -30,6 +32,12 @@ export function admit(
       throw invalid(type, object.metadata.name, [
         { reason: "FieldValueInvalid", field: "spec.clusterIP", message: problem },
       ]);
+    // As kube-apiserver's Service strategy: a Service that stops being a LoadBalancer
+    // loses its load-balancer status in the same write, before any controller acts.
+    const wasLoadBalancer = (old?.spec as { type?: string } | undefined)?.type === "LoadBalancer";
+    const status = object.status as { loadBalancer?: unknown } | undefined;
+    if (wasLoadBalancer && (object.spec as { type?: string }).type !== "LoadBalancer" && status)
+      status.loadBalancer = {};
   } else if (type.kind === "Namespace" && type.group === "") {
     object.status = { phase: object.metadata.deletionTimestamp ? "Terminating" : "Active" };
     object.metadata.labels = {
@@ -52,7 +60,7 @@ export function admit(
   } else if (type.kind === "CustomResourceDefinition") {
     checkCrd(object, admission.crdType);
   } else if (type.schema) {
-    admitCustom(type, object, old, admission.fieldValidation);
+    admitCustom(type, object, old, admission.fieldValidation, admission.statusWrite ?? false);
   }
 }
 
@@ -62,6 +70,7 @@ function admitCustom(
   object: KubeObject,
   old: KubeObject | undefined,
   fieldValidation: string,
+  statusWrite: boolean,
 ): void {
   const pruned = pruneAndDefault(type.schema!, object) as KubeObject;
   const unknown = droppedFields(object, pruned);
@@ -74,8 +83,13 @@ function admitCustom(
   // Validation ratcheting (Kubernetes 1.30+): on update, a field that did not change may
   // stay invalid, so that an object stored before a rule existed can still be written —
   // its status above all.
-  const causes = validateObject(type.schema!, pruned, old).filter(
-    (cause) => !old || !isDeepStrictEqual(valueAt(pruned, cause.field), valueAt(old, cause.field)),
+  // A missing required field is the error of the object that lacks it: that object must
+  // be unchanged for it to ratchet.
+  const ownerOf = (cause: FieldCause) =>
+    cause.reason === "FieldValueRequired" ? parentPath(cause.field) : cause.field;
+  const causes = validateObject(type.schema!, pruned, old, { statusWrite }).filter(
+    (cause) =>
+      !old || !isDeepStrictEqual(valueAt(pruned, ownerOf(cause)), valueAt(old, ownerOf(cause))),
   );
   if (causes.length > 0) throw invalid(type, object.metadata.name, causes);
   for (const key of Object.keys(object)) delete object[key];
@@ -115,4 +129,10 @@ function valueAt(object: unknown, path: string): unknown {
     current = (current as Record<string, unknown>)[step];
   }
   return current;
+}
+
+/** "status.detector.dead" -> "status.detector"; "items[2]" -> "items"; "spec" -> "". */
+function parentPath(field: string): string {
+  const cut = Math.max(field.lastIndexOf("."), field.lastIndexOf("["));
+  return cut < 0 ? "" : field.slice(0, cut);
 }

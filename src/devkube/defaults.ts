@@ -79,6 +79,22 @@ export class ServiceAddresses {
     return undefined;
   }
 
+  /** Takes a copy of what is allocated; the function returned puts it back (for dry runs). */
+  snapshot(): () => void {
+    const clusterIPs = [...this.clusterIPs];
+    const nodePorts = [...this.nodePorts];
+    const next = { ...this.next };
+    const nextPort = this.nextPort;
+    return () => {
+      this.clusterIPs.clear();
+      for (const ip of clusterIPs) this.clusterIPs.add(ip);
+      this.nodePorts.clear();
+      for (const port of nodePorts) this.nodePorts.add(port);
+      Object.assign(this.next, next);
+      this.nextPort = nextPort;
+    };
+  }
+
   release(service: KubeObject): void {
     const spec = service.spec as ServiceSpec | undefined;
     for (const ip of spec?.clusterIPs ?? []) this.clusterIPs.delete(ip);

@@ -24,10 +24,27 @@ export class Objects {
   private readonly store: Store;
   private readonly registry: ResourceRegistry;
   private readonly services = new ServiceAddresses();
+  /** Inside dryRun(): every check runs, nothing is stored. */
+  private dryRunning = false;
 
   constructor(store: Store, registry: ResourceRegistry) {
     this.store = store;
     this.registry = registry;
+  }
+
+  /**
+   * Runs a write as `?dryRun=All` asks: defaulted, admitted and validated as a real one,
+   * answered with what would be stored, and nothing stored, watched or allocated.
+   */
+  dryRun<T>(write: () => T): T {
+    const restore = this.services.snapshot();
+    this.dryRunning = true;
+    try {
+      return write();
+    } finally {
+      this.dryRunning = false;
+      restore();
+    }
   }
 
   /** POST: `namespace` is the one on the URL; `url` carries fieldValidation. */
@@ -168,7 +185,7 @@ export class Objects {
     }
     next.apiVersion = apiVersionOf(type);
     next.kind = type.kind;
-    admit(type, next, current, this.admission(url));
+    admit(type, next, current, this.admission(url, subresource === "status"));
     const nextSpec = current.metadata.generation === undefined ? undefined : specOf(next);
     if (nextSpec !== undefined && nextSpec !== storedSpecOf(current))
       next.metadata.generation = Number(current.metadata.generation) + 1;
@@ -213,6 +230,7 @@ export class Objects {
       const marked = structuredClone(current);
       marked.metadata.deletionTimestamp = now();
       marked.metadata.deletionGracePeriodSeconds = 0;
+      if (this.dryRunning) return marked;
       return this.store.write(resourceKey(type), marked, "MODIFIED");
     }
     return this.removeNow(type, current);
@@ -258,12 +276,14 @@ export class Objects {
 
   /** Stores a write; a CRD's resources are served as it now declares them, from this moment. */
   private commit(type: ResourceType, object: KubeObject, change: "ADDED" | "MODIFIED"): KubeObject {
+    if (this.dryRunning) return object;
     const stored = this.store.write(resourceKey(type), object, change);
     if (type.kind === "CustomResourceDefinition") this.registry.serveCrd(stored);
     return stored;
   }
 
   private removeNow(type: ResourceType, object: KubeObject): KubeObject {
+    if (this.dryRunning) return object;
     if (type.kind === "Namespace") {
       // The namespace controller's job, done at once: everything in it goes first.
       for (const other of this.registry.all()) {
@@ -288,8 +308,9 @@ export class Objects {
     );
   }
 
-  private admission(url: URL | undefined): Admission {
+  private admission(url: URL | undefined, statusWrite = false): Admission {
     return {
+      statusWrite,
       services: this.services,
       crdType: this.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")!,
       fieldValidation: url?.searchParams.get("fieldValidation") ?? "Warn",

@@ -41,10 +41,11 @@ export async function serveResource(
     throw failure(404, `the server could not find the requested resource`);
   }
   const method = request.method ?? "GET";
-  if (method !== "GET" && url.searchParams.has("dryRun")) {
-    // Refused rather than ignored: a dry run that writes would be worse than none.
-    throw failure(400, "devkube does not support dry runs (dryRun); drop --dry-run=server");
-  }
+  // Each write is synchronous once its body is read, so a dry run wraps just that part.
+  const write = dryRunOf(url)
+    ? <T>(change: () => T): T => objects.dryRun(change)
+    : <T>(change: () => T): T => change();
+
   if (name === undefined) {
     if (method === "GET") {
       const watch = url.searchParams.get("watch");
@@ -55,7 +56,11 @@ export async function serveResource(
       return sendRawJson(
         response,
         201,
-        objectJson(objects.create(type, namespace, await readBody(request), url)),
+        objectJson(
+          await readBody(request).then((body) =>
+            write(() => objects.create(type, namespace, body, url)),
+          ),
+        ),
       );
     if (method === "DELETE") {
       const selectors = requestedSelectors(url, type.selectableFields);
@@ -63,7 +68,7 @@ export async function serveResource(
         kind: type.listKind,
         apiVersion: apiVersionOf(type),
         metadata: {},
-        items: objects.deleteCollection(type, namespace, selectors),
+        items: write(() => objects.deleteCollection(type, namespace, selectors)),
       });
     }
     throw failure(405, `method ${method} not allowed on a collection`);
@@ -75,20 +80,21 @@ export async function serveResource(
   }
   if (method === "PUT") {
     const body = await readBody(request);
-    const updated = objects.update(type, namespace, name, body, subresource, url);
+    const updated = write(() => objects.update(type, namespace, name, body, subresource, url));
     return sendObject(request, response, type, updated);
   }
   if (method === "PATCH") {
     if (!current) throw notFound(type, name);
     const patched = applyPatch(request.headers["content-type"], current, await readBody(request));
-    const updated = objects.update(type, namespace, name, patched, subresource, url);
+    const updated = write(() => objects.update(type, namespace, name, patched, subresource, url));
     return sendObject(request, response, type, updated);
   }
   if (method === "DELETE") {
     const options = (await readBody(request, true)) as { preconditions?: Preconditions };
-    const result = objects.delete(type, namespace, name, options?.preconditions);
+    const result = write(() => objects.delete(type, namespace, name, options?.preconditions));
     // Held by finalizers: the object is answered, marked for deletion.
-    if (store.get(resourceKey(type), namespace, name)) return sendJson(response, 202, result);
+    if (result.metadata.deletionTimestamp && (result.metadata.finalizers ?? []).length > 0)
+      return sendJson(response, 202, result);
     return sendJson(response, 200, {
       kind: "Status",
       apiVersion: "v1",
@@ -98,6 +104,19 @@ export async function serveResource(
     });
   }
   throw failure(405, `method ${method} not allowed`);
+}
+
+/** `dryRun=All`, the only value Kubernetes defines; anything else is refused, as there. */
+function dryRunOf(url: URL): boolean {
+  const values = url.searchParams.getAll("dryRun");
+  if (values.length === 0) return false;
+  const unknown = values.filter((value) => value !== "All");
+  if (unknown.length > 0)
+    throw failure(
+      400,
+      `Invalid dry run value: ${JSON.stringify(unknown[0])}; the only one is "All"`,
+    );
+  return true;
 }
 
 function sendObject(

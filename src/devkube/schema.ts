@@ -71,6 +71,8 @@ interface SchemaNode {
 
 export interface CompiledSchema {
   readonly root: SchemaNode;
+  /** Whether any node has x-kubernetes-validations: without them there is no CEL to block. */
+  readonly hasRules: boolean;
 }
 
 /** The schema of a node's additional properties, when it has one (not just `true`). */
@@ -89,7 +91,19 @@ export function compileSchema(
 ): { schema: CompiledSchema } | { problems: string[] } {
   const problems: string[] = [];
   const root = compileNode(openAPIV3Schema, "openAPIV3Schema", problems, true);
-  return problems.length > 0 ? { problems } : { schema: { root } };
+  return problems.length > 0 ? { problems } : { schema: { root, hasRules: anyRules(root) } };
+}
+
+function anyRules(node: SchemaNode | undefined): boolean {
+  if (!node) return false;
+  const additional = additionalSchema(node);
+  return (
+    node.rules.length > 0 ||
+    [...(node.properties?.values() ?? [])].some(anyRules) ||
+    anyRules(node.items) ||
+    anyRules(additional) ||
+    [...node.allOf, ...node.anyOf, ...node.oneOf].some(anyRules)
+  );
 }
 
 function compileNode(raw: unknown, path: string, problems: string[], isRoot = false): SchemaNode {
@@ -414,17 +428,30 @@ export function validateObject(
   schema: CompiledSchema,
   object: unknown,
   old?: unknown,
+  options: { statusWrite?: boolean } = {},
 ): FieldCause[] {
   const causes: FieldCause[] = [];
   validateStructure(schema.root, object, "", causes);
+  // A write through /status is validated against the status schema alone, so
+  // kube-openapi's messages name fields from there ("conditions[0].reason in body"),
+  // while the causes' fields stay whole ("status.conditions[0].reason").
+  if (options.statusWrite) {
+    for (const cause of causes)
+      if (cause.field.startsWith("status."))
+        cause.message = cause.message.replace(
+          `${cause.field} in body`,
+          `${cause.field.slice("status.".length)} in body`,
+        );
+  }
   // As the API server: rules are not run on an object whose shape they could trip over.
   if (causes.some((cause) => BLOCKING.includes(cause.reason))) {
-    causes.push({
-      reason: "FieldValueInvalid",
-      field: "",
-      message:
-        'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
-    });
+    if (schema.hasRules)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "",
+        message:
+          "Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+      });
     return causes;
   }
   const self = toCel(schema.root, object, true);
@@ -582,18 +609,25 @@ function validateString(node: SchemaNode, value: string, path: string, causes: F
   }
   const format = node.format === undefined ? undefined : FORMATS[node.format];
   if (format && !format(value)) {
-    causes.push(
-      invalid(
-        path,
-        value,
-        `${inBody(path)} must be of type ${node.format}: ${JSON.stringify(value)}`,
-      ),
-    );
+    // kube-openapi reports a format it cannot parse as a wrong type (which blocks CEL).
+    causes.push({
+      reason: "FieldValueTypeInvalid",
+      field: path,
+      message: `Invalid value: ${display(value)}: ${inBody(path)} must be of type ${node.format}: ${JSON.stringify(value)}`,
+    });
   }
 }
 
 function validateNumber(node: SchemaNode, value: number, path: string, causes: FieldCause[]): void {
   const { minimum, maximum, multipleOf } = node;
+  if (node.format === "int32" && (value < -2147483648 || value > 2147483647)) {
+    // Word for word what kube-openapi's format check says, with no field of its own.
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "",
+      message: `Invalid value: "": Checked value must be of type integer with format int32 in ${path}`,
+    });
+  }
   if (minimum !== undefined && (node.exclusiveMinimum ? value <= minimum : value < minimum)) {
     const relation = node.exclusiveMinimum ? "greater than" : "greater than or equal to";
     causes.push(invalid(path, value, `${inBody(path)} should be ${relation} ${minimum}`));
@@ -686,7 +720,8 @@ function validateFields(
     const declared = node.properties?.get(name);
     if (declared) validateStructure(declared, fieldValue, child(path, name), causes);
     else if (additionalSchema(node)) {
-      validateStructure(additionalSchema(node)!, fieldValue, `${path}[${name}]`, causes);
+      // kube-openapi joins map keys with a dot (CEL's messages use [key]).
+      validateStructure(additionalSchema(node)!, fieldValue, child(path, name), causes);
     }
   }
 }

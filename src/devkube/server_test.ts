@@ -173,6 +173,27 @@ describe("devkube: objects", () => {
     );
   });
 
+  it("clears a Service's load-balancer status when it stops being a LoadBalancer", async () => {
+    await core.createNamespacedService({
+      namespace: "default",
+      body: { metadata: { name: "was-lb" }, spec: { type: "LoadBalancer", ports: [{ port: 80 }] } },
+    });
+    await core.patchNamespacedServiceStatus(
+      {
+        name: "was-lb",
+        namespace: "default",
+        body: { status: { loadBalancer: { ingress: [{ ip: "192.0.2.9" }] } } },
+      },
+      merge,
+    );
+    const changed = await core.patchNamespacedService(
+      { name: "was-lb", namespace: "default", body: { spec: { type: "ClusterIP" } } },
+      merge,
+    );
+    assert.deepEqual(changed.status?.loadBalancer?.ingress, undefined);
+    await core.deleteNamespacedService({ name: "was-lb", namespace: "default" });
+  });
+
   it("keeps metadata sent to a core kind's /status, as Kubernetes does for Services", async () => {
     const patched = await core.patchNamespacedServiceStatus(
       {
@@ -185,16 +206,57 @@ describe("devkube: objects", () => {
     assert.equal(patched.metadata?.annotations?.["herald.dev/allocated-from"], "lan");
   });
 
-  it("refuses dry runs instead of writing", async () => {
-    const response = await fetch(`${kube.url}/api/v1/namespaces/default/configmaps?dryRun=All`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ metadata: { name: "dry" } }),
+  it("answers dry runs as the write would be answered, and stores nothing", async () => {
+    const send = (method: string, path: string, body?: unknown, type = "application/json") =>
+      fetch(`${kube.url}${path}`, {
+        method,
+        headers: { "Content-Type": type },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const created = await send("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", {
+      metadata: { name: "dry" },
+      data: { a: "1" },
     });
-    assert.equal(response.status, 400);
+    assert.equal(created.status, 201);
+    assert.equal(((await created.json()) as { data: { a: string } }).data.a, "1");
     assert.equal(
       await status(core.readNamespacedConfigMap({ name: "dry", namespace: "default" })),
       404,
+    );
+    // Invalid objects are refused as in a real write.
+    const invalid = await send("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", {
+      metadata: { name: "Not_A_Name" },
+    });
+    assert.equal(invalid.status, 422);
+    // A patch and a delete of an existing object change nothing either.
+    const before = await core.readNamespacedService({ name: "web", namespace: "default" });
+    const patched = await send(
+      "PATCH",
+      "/api/v1/namespaces/default/services/web?dryRun=All",
+      { metadata: { labels: { dry: "run" } } },
+      "application/merge-patch+json",
+    );
+    assert.equal(patched.status, 200);
+    const deleted = await send("DELETE", "/api/v1/namespaces/default/services/web?dryRun=All");
+    assert.equal(deleted.status, 200);
+    const after = await core.readNamespacedService({ name: "web", namespace: "default" });
+    assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion);
+    assert.equal(after.metadata?.labels?.dry, undefined);
+    // A dry-run Service takes no cluster IP from the next real one.
+    const dryService = await send("POST", "/api/v1/namespaces/default/services?dryRun=All", {
+      metadata: { name: "dry" },
+      spec: { ports: [{ port: 80 }] },
+    });
+    const dryIP = ((await dryService.json()) as { spec: { clusterIP: string } }).spec.clusterIP;
+    const real = await core.createNamespacedService({
+      namespace: "default",
+      body: { metadata: { name: "dry-real" }, spec: { ports: [{ port: 80 }] } },
+    });
+    assert.equal(real.spec?.clusterIP, dryIP);
+    await core.deleteNamespacedService({ name: "dry-real", namespace: "default" });
+    assert.equal(
+      (await send("POST", "/api/v1/namespaces/default/configmaps?dryRun=Some", {})).status,
+      400,
     );
   });
 

@@ -71,13 +71,15 @@ export const conflict = (type: ResourceType, name: string) =>
 /** 422 with one cause per field, worded as kubectl prints them. */
 export function invalid(type: ResourceType, name: string, causes: FieldCause[]): StatusError {
   const kind = type.group === "" ? type.kind : `${type.kind}.${type.group}`;
-  const list = causes.map((cause) => `${cause.field}: ${cause.message}`);
+  // A cause about the whole object has no field; Go's field.Path prints that as "<nil>".
+  const wire = causes.map((cause) => ({ ...cause, field: cause.field || "<nil>" }));
+  const list = wire.map((cause) => `${cause.field}: ${cause.message}`);
   const joined = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
   return failure(422, `${kind} "${name}" is invalid: ${joined}`, {
     name,
     group: type.group,
     kind: type.kind,
-    causes,
+    causes: wire,
   });
 }
 

@@ -9,7 +9,9 @@ let cluster: TestCluster;
 let mirror: EndpointsMirror;
 
 before(async () => {
-  cluster = await startCluster({ crds: false });
+  // The mirror stands in for kube-controller-manager's EndpointSlice controller in devkube
+  // labs; a real control plane runs the real one.
+  cluster = await startCluster({ crds: false, backend: "devkube" });
   let synced = false;
   mirror = new EndpointsMirror({
     config: cluster.config,
@@ -30,21 +32,18 @@ async function createPod(name: string, node: string, ip: string): Promise<void> 
     metadata: { name, labels: { app: "web" } },
     spec: { nodeName: node, containers: [{ name: "web", image: "x" }] },
   });
-  const response = await fetch(
-    `${cluster.kube.url}/api/v1/namespaces/default/pods/${name}/status`,
-    {
-      method: "PATCH",
-      headers: { "Content-Type": "application/merge-patch+json" },
-      body: JSON.stringify({
-        status: {
-          phase: "Running",
-          podIP: ip,
-          podIPs: [{ ip }],
-          conditions: [{ type: "Ready", status: "True" }],
-        },
-      }),
-    },
-  );
+  const response = await fetch(`${cluster.url}/api/v1/namespaces/default/pods/${name}/status`, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/merge-patch+json" },
+    body: JSON.stringify({
+      status: {
+        phase: "Running",
+        podIP: ip,
+        podIPs: [{ ip }],
+        conditions: [{ type: "Ready", status: "True" }],
+      },
+    }),
+  });
   assert.equal(response.status, 200, await response.text());
 }
 
@@ -55,7 +54,7 @@ interface Slice {
 
 async function slicesOf(service: string): Promise<Slice[]> {
   const response = await fetch(
-    `${cluster.kube.url}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=${service}`,
+    `${cluster.url}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=${service}`,
   );
   return ((await response.json()) as { items: Slice[] }).items;
 }

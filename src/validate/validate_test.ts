@@ -189,7 +189,7 @@ describe("each object against its CRD, as the API server checks it", () => {
       {
         field: "spec.addresses[0]",
         message:
-          'Invalid value: "10.0.0.5/24": a CIDR must not have host bits set: the network is 10.0.0.0/24; or write a range',
+          'Invalid value: "10.0.0.5/24": a CIDR must not have host bits set; write its network address, or a range',
       },
     );
   });

@@ -1,0 +1,25 @@
+// ServiceAccount tokens from the TokenRequest API: how the lab and the tests give the
+// controller and each agent the identity deploy/'s RBAC grants, rather than the admin's.
+import type { RawClient } from "../kube/raw.ts";
+
+/** A bound token for namespace/name, valid for `seconds` (the API server's minimum is 600). */
+export async function serviceAccountToken(
+  api: RawClient,
+  namespace: string,
+  name: string,
+  seconds = 48 * 3600,
+): Promise<string> {
+  const answer = (await api.request(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: seconds },
+    },
+    "application/json",
+  )) as { status?: { token?: string } };
+  const token = answer.status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+  return token;
+}
