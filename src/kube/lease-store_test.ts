@@ -80,25 +80,30 @@ describe("LeaderElector over devkube", () => {
         }),
     );
     for (const elector of electors) void elector.run();
-    const deadline = Date.now() + 1500;
-    let sawLeader = false;
-    while (Date.now() < deadline) {
-      const leading = electors.filter((e) => e.isLeader()).length;
-      assert.ok(leading <= 1, `${leading} electors lead at once`);
-      sawLeader ||= leading === 1;
-      await new Promise((r) => setTimeout(r, 5));
+    // Stopped whatever happens: a failed assertion must not leave electors renewing,
+    // which would keep this file from ever exiting.
+    try {
+      const deadline = Date.now() + 1500;
+      let sawLeader = false;
+      while (Date.now() < deadline) {
+        const leading = electors.filter((e) => e.isLeader()).length;
+        assert.ok(leading <= 1, `${leading} electors lead at once`);
+        sawLeader ||= leading === 1;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(sawLeader, "someone led");
+      const leader = electors.find((e) => e.isLeader())!;
+      const stoppedAt = Date.now();
+      await leader.stop();
+      const others = electors.filter((e) => e !== leader);
+      while (!others.some((e) => e.isLeader())) {
+        assert.ok(Date.now() - stoppedAt < 1000, "no standby took over within a second");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // Released on stop, so the takeover needs no lease expiry: about one retry period.
+      assert.ok(Date.now() - stoppedAt < 600, "the released lease was taken before it expired");
+    } finally {
+      await Promise.all(electors.map((e) => e.stop()));
     }
-    assert.ok(sawLeader, "someone led");
-    const leader = electors.find((e) => e.isLeader())!;
-    const stoppedAt = Date.now();
-    await leader.stop();
-    const others = electors.filter((e) => e !== leader);
-    while (!others.some((e) => e.isLeader())) {
-      assert.ok(Date.now() - stoppedAt < 1000, "no standby took over within a second");
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    // Released on stop, so the takeover needs no lease expiry: about one retry period.
-    assert.ok(Date.now() - stoppedAt < 600, "the released lease was taken before it expired");
-    await Promise.all(others.map((e) => e.stop()));
   });
 });
