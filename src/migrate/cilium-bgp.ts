@@ -4,6 +4,7 @@
 import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
 import type { AddressFamily, BGPPeerSpec, SecretKeyRef } from "../api/bgppeer.ts";
 import { selectorMatches, type LabelSelector } from "../api/selector.ts";
+import type { Family } from "../ipam/address.ts";
 import { convertEntry } from "./addresses.ts";
 import { selectorFinding } from "./cilium-selectors.ts";
 import { checkTimers, ebgpMultihopOf, gracefulRestartFinding } from "./common.ts";
@@ -29,11 +30,24 @@ const CILIUM_KEEPALIVE_TIME = 30;
 
 const ASN = { min: 1, max: 4294967295 } as const;
 
-export function convertBGP(input: BGPInput, findings: Findings, output: Output): void {
+/** A prefix length a CiliumBGPAdvertisement asks for, which Herald keeps on the pools. */
+export interface AggregationRequest {
+  readonly family: Family;
+  readonly length: number;
+  /** The advertisement entry's `service` reader and the field, for findings. */
+  readonly reader: FieldReader;
+  readonly field: string;
+}
+
+/** BGPPeers and BGPAdvertisements; returns the aggregation the pools are to carry. */
+export function convertBGP(
+  input: BGPInput,
+  findings: Findings,
+  output: Output,
+): AggregationRequest[] {
   for (const item of input.peeringPolicies) convertPeeringPolicy(item, findings, output);
-  if (input.clusterConfigs.length > 0 || input.peerConfigs.length > 0) {
-    convertClusterConfigs(input, findings, output);
-  }
+  const v2 = input.clusterConfigs.length + input.peerConfigs.length + input.advertisements.length;
+  return v2 > 0 ? convertClusterConfigs(input, findings, output) : [];
 }
 
 /** A session's settings, whether from a v2alpha1 neighbor or a CiliumBGPPeerConfig. */
@@ -75,29 +89,39 @@ function readSession(reader: FieldReader, timers: FieldReader | undefined): Sess
 function readFamilies(reader: FieldReader): {
   families?: AddressFamily[];
   selectors: LabelSelector[];
+  /** Each family's advertisement selector with the family's reader, for findings. */
+  chosen?: Array<{ selector: LabelSelector; reader: FieldReader }>;
 } {
   const items = reader.items("families");
   if (!items) return { selectors: [] };
   const families: AddressFamily[] = [];
   const selectors: LabelSelector[] = [];
+  const chosen: Array<{ selector: LabelSelector; reader: FieldReader }> = [];
   for (const item of items) {
     const afi = item.string("afi");
     const safi = item.string("safi");
     const advertisements = item.selector("advertisements");
-    if (advertisements) selectors.push(advertisements);
+    if (advertisements) {
+      selectors.push(advertisements);
+      chosen.push({ selector: advertisements, reader: item });
+    }
     if (safi !== undefined && safi !== "unicast") {
       item.warn("safi", `${safi}: Herald announces unicast routes only; left out`);
     } else if (afi === "ipv4") families.push("IPv4");
     else if (afi === "ipv6") families.push("IPv6");
     else item.warn("afi", `"${afi ?? ""}" is neither ipv4 nor ipv6; left out`);
   }
-  return { families: families.length > 0 ? [...new Set(families)] : undefined, selectors };
+  return {
+    families: families.length > 0 ? [...new Set(families)] : undefined,
+    selectors,
+    chosen,
+  };
 }
 
 function peerSpec(
   reader: FieldReader,
   field: string,
-  multihopField: string,
+  multihop: { reader: FieldReader; field: string },
   address: string | undefined,
   peerASN: number | undefined,
   localASN: number | undefined,
@@ -122,7 +146,7 @@ function peerSpec(
   if (settings.holdTime !== undefined) spec.holdTime = settings.holdTime;
   if (settings.keepaliveTime !== undefined) spec.keepaliveTime = settings.keepaliveTime;
   if (settings.ebgpMultihop !== undefined && settings.ebgpMultihop > 1) {
-    const ttl = ebgpMultihopOf(reader, multihopField, spec, settings.ebgpMultihop);
+    const ttl = ebgpMultihopOf(multihop.reader, multihop.field, spec, settings.ebgpMultihop);
     if (ttl !== undefined) spec.ebgpMultihop = ttl;
   }
   if (settings.password) spec.passwordSecretRef = settings.password;
@@ -152,8 +176,12 @@ function convertPeeringPolicy(item: SourceObject, findings: Findings, output: Ou
     const serviceSelector = router.selector("serviceSelector");
     const kinds = router.strings("serviceAdvertisements") ?? ["LoadBalancerIP"];
     const peers: string[] = [];
-    const attributes: Array<{ peer: string; reader: FieldReader }> = [];
+    const attributes: Array<PathAttributes & { peer: string }> = [];
     for (const neighbor of router.items("neighbors") ?? []) {
+      // Read first, so that whatever becomes of the neighbor, each entry gets its finding.
+      const pathAttributes = (neighbor.items("advertisedPathAttributes") ?? []).map(
+        readPathAttributes,
+      );
       const address = neighbor.string("peerAddress");
       const settings = readSession(neighbor, undefined);
       settings.port = neighbor.integer("peerPort", { min: 1, max: 65535 });
@@ -162,21 +190,27 @@ function convertPeeringPolicy(item: SourceObject, findings: Findings, output: Ou
       const spec = peerSpec(
         neighbor,
         "peerAddress",
-        "eBGPMultihopTTL",
+        { reader: neighbor, field: "eBGPMultihopTTL" },
         address,
         neighbor.integer("peerASN", ASN),
         localASN,
         settings,
         nodeSelector,
       );
-      const pathAttributes = neighbor.items("advertisedPathAttributes") ?? [];
-      if (!spec) continue;
-      const name = addressName(policy, spec.peerAddress);
-      if (!output.add(origin, bgpPeer(name, spec), [TIMER_COMMENT])) continue;
+      const name = spec ? addressName(policy, spec.peerAddress) : undefined;
+      if (!spec || !name || !output.add(origin, bgpPeer(name, spec), [TIMER_COMMENT])) {
+        for (const attribute of pathAttributes) {
+          attribute.reader.leaveOut("belongs to a neighbor that is not converted", "note");
+        }
+        continue;
+      }
       peers.push(name);
-      for (const attribute of pathAttributes) attributes.push({ peer: name, reader: attribute });
+      for (const attribute of pathAttributes) attributes.push({ peer: name, ...attribute });
     }
-    if (peers.length === 0) continue;
+    if (peers.length === 0) {
+      router.leaveOut("no neighbor of this virtual router is converted; nothing to carry", "note");
+      continue;
+    }
     for (const kind of kinds) {
       if (kind !== "LoadBalancerIP") {
         router.warn(
@@ -190,6 +224,13 @@ function convertPeeringPolicy(item: SourceObject, findings: Findings, output: Ou
         undefined,
         "advertised no LoadBalancer address (it needs a serviceSelector and LoadBalancerIP), so no BGPAdvertisement is written for its neighbors",
       );
+      for (const { reader: attribute, type } of attributes) {
+        if (type !== "CiliumLoadBalancerIPPool") continue;
+        attribute.leaveOut(
+          "sets attributes of this virtual router's LoadBalancer routes, and it advertises none (no serviceSelector): nothing to carry, in Cilium nothing was sent either",
+          "note",
+        );
+      }
       continue;
     }
     selectorFinding(router, "serviceSelector", serviceSelector, "advertises");
@@ -197,33 +238,49 @@ function convertPeeringPolicy(item: SourceObject, findings: Findings, output: Ou
     output.add(origin, bgpAdvertisement(base, { peers }), [
       `What virtual router ${localASN} of ${policy} advertised: every pool, to its neighbors.`,
     ]);
-    attributes.forEach(({ peer, reader: attribute }, i) =>
-      convertPathAttributes(attribute, peer, `${base}-attributes-${i + 1}`, output),
-    );
+    attributes
+      .filter((attribute) => attribute.type === "CiliumLoadBalancerIPPool")
+      .forEach((attribute, i) =>
+        convertPathAttributes(attribute, `${base}-attributes-${i + 1}`, output),
+      );
   }
   reader.finish();
 }
 
-/** advertisedPathAttributes: communities and local preference for the pools selected. */
-function convertPathAttributes(
-  reader: FieldReader,
-  peer: string,
-  name: string,
-  output: Output,
-): void {
+/** One entry of a neighbor's advertisedPathAttributes, read. */
+interface PathAttributes {
+  readonly reader: FieldReader;
+  readonly type: string | undefined;
+  readonly selector: LabelSelector | undefined;
+  readonly attributes: Pick<
+    BGPAdvertisementSpec,
+    "communities" | "largeCommunities" | "localPreference"
+  >;
+}
+
+function readPathAttributes(reader: FieldReader): PathAttributes {
   const type = reader.string("selectorType");
   const selector = reader.selector("selector");
   const attributes = attributesOf(reader);
   if (type !== "CiliumLoadBalancerIPPool") {
-    reader.warn(
-      "selectorType",
-      `${type ?? "(none)"}: Herald announces service addresses only; left out`,
+    // The entry is about routes Herald does not announce: it names all its fields at once.
+    reader.leaveOut(
+      `selectorType ${type ?? "(none)"}: sets attributes of ${type === "PodCIDR" || type === "CiliumPodIPPool" ? "pod CIDR routes" : "routes"}, and Herald announces service addresses only; left out`,
     );
-    return;
   }
-  const spec: BGPAdvertisementSpec = { peers: [peer], ...attributes };
-  if (selector && Object.keys(selector).length > 0) spec.poolSelector = selector;
-  output.add(reader.origin, bgpAdvertisement(name, spec), [
+  return { reader, type, selector, attributes };
+}
+
+/** advertisedPathAttributes: communities and local preference for the pools selected. */
+function convertPathAttributes(
+  entry: PathAttributes & { peer: string },
+  name: string,
+  output: Output,
+): void {
+  const spec: BGPAdvertisementSpec = { peers: [entry.peer], ...entry.attributes };
+  // Cilium: no selector selects every pool, as a BGPAdvertisement without one does.
+  if (entry.selector && Object.keys(entry.selector).length > 0) spec.poolSelector = entry.selector;
+  output.add(entry.reader.origin, bgpAdvertisement(name, spec), [
     "Path attributes for the pools selected (the pools keep the labels Cilium selected them by).",
   ]);
 }
@@ -253,6 +310,7 @@ function attributesOf(
 // ---- v2: CiliumBGPClusterConfig, CiliumBGPPeerConfig, CiliumBGPAdvertisement ----
 
 interface PeerConfig {
+  readonly reader: FieldReader;
   readonly settings: SessionSettings;
   /** Selectors of CiliumBGPAdvertisements, over all families. */
   readonly advertisements: LabelSelector[];
@@ -265,8 +323,17 @@ interface Advertisement {
   readonly peers: Set<string>;
 }
 
-function convertClusterConfigs(input: BGPInput, findings: Findings, output: Output): void {
+function convertClusterConfigs(
+  input: BGPInput,
+  findings: Findings,
+  output: Output,
+): AggregationRequest[] {
   const peerConfigs = new Map<string, PeerConfig>();
+  const readers = new Map<string, FieldReader>();
+  const familySelectors = new Map<
+    string,
+    Array<{ selector: LabelSelector; reader: FieldReader }>
+  >();
   for (const item of input.peerConfigs) {
     const reader = FieldReader.of(item.object.spec, "spec", originOf(item), findings);
     const settings = readSession(reader, reader.child("timers"));
@@ -274,11 +341,14 @@ function convertClusterConfigs(input: BGPInput, findings: Findings, output: Outp
     settings.port = transport?.integer("peerPort", { min: 1, max: 65535 });
     transport?.unsupported("localPort", "BIRD connects from an ephemeral port");
     settings.ebgpMultihop = reader.integer("ebgpMultihop", { min: 1, max: 255 });
-    const { families, selectors } = readFamilies(reader);
+    const { families, selectors, chosen } = readFamilies(reader);
     settings.families = families;
     reader.finish();
-    peerConfigs.set(metadataOf(item).name ?? "", { settings, advertisements: selectors });
+    peerConfigs.set(metadataOf(item).name ?? "", { reader, settings, advertisements: selectors });
+    readers.set(metadataOf(item).name ?? "", reader);
+    familySelectors.set(metadataOf(item).name ?? "", chosen ?? []);
   }
+  const usedConfigs = new Set<string>();
   const advertisements: Advertisement[] = input.advertisements.map((item) => ({
     item,
     labels: metadataOf(item).labels,
@@ -292,6 +362,7 @@ function convertClusterConfigs(input: BGPInput, findings: Findings, output: Outp
       const instanceName = instance.string("name") ?? "instance";
       const localASN = instance.integer("localASN", ASN);
       instance.unsupported("localPort", "Herald's BIRD listening port is not configurable");
+      let converted = 0;
       for (const peer of instance.items("peers") ?? []) {
         const written = convertClusterPeer(
           peer,
@@ -301,17 +372,49 @@ function convertClusterConfigs(input: BGPInput, findings: Findings, output: Outp
           peerConfigs,
           output,
         );
+        if (written?.config) usedConfigs.add(written.config);
         if (!written) continue;
+        converted++;
         for (const advertisement of advertisements) {
           if (written.selectors.some((s) => selectorMatches(s, advertisement.labels))) {
             advertisement.peers.add(written.name);
           }
         }
       }
+      if (converted === 0) {
+        instance.leaveOut("no peer of this BGP instance is converted; nothing to carry", "note");
+      }
     }
     reader.finish();
   }
-  for (const advertisement of advertisements) convertAdvertisement(advertisement, findings, output);
+  for (const [name, reader] of readers) {
+    if (usedConfigs.has(name)) continue;
+    reader.leaveOut(
+      "no converted peer of a CiliumBGPClusterConfig in the input refers to this CiliumBGPPeerConfig; nothing to carry",
+      "note",
+    );
+  }
+  const requests: AggregationRequest[] = [];
+  const written: Array<Record<string, string>> = [];
+  for (const advertisement of advertisements) {
+    const result = convertAdvertisement(advertisement, findings, output);
+    if (result) {
+      requests.push(...result);
+      written.push(advertisement.labels);
+    }
+  }
+  // A family whose selector takes no converted advertisement sends its peers nothing of it.
+  for (const [name, chosen] of familySelectors) {
+    if (!usedConfigs.has(name)) continue;
+    for (const { selector, reader } of chosen) {
+      if (written.some((labels) => selectorMatches(selector, labels))) continue;
+      reader.note(
+        "advertisements",
+        "selects no CiliumBGPAdvertisement of the input that Herald converts (none, or only pod CIDR, interface, ClusterIP or ExternalIP ones); nothing to carry",
+      );
+    }
+  }
+  return requests;
 }
 
 function convertClusterPeer(
@@ -321,16 +424,23 @@ function convertClusterPeer(
   nodeSelector: LabelSelector | undefined,
   peerConfigs: ReadonlyMap<string, PeerConfig>,
   output: Output,
-): { name: string; selectors: LabelSelector[] } | undefined {
+): { name: string; selectors: LabelSelector[]; config: string | undefined } | undefined {
   const peerName = peer.string("name") ?? "peer";
   const address = peer.string("peerAddress");
   const peerASN = peer.integer("peerASN", ASN);
-  if (
-    peer.unsupported("autoDiscovery", "give the router's address as peerAddress") &&
-    address === undefined
-  ) {
+  // Cilium's docs show localPort on a peer, but it belongs to the BGP instance; either way
+  // BIRD's listening port is not configurable.
+  peer.unsupported(
+    "localPort",
+    "is not a field of Cilium's peers (the BGP instance has localPort), and Herald's BIRD listening port is not configurable",
+  );
+  if (peer.has("autoDiscovery") && address === undefined) {
+    peer.leaveOut(
+      "autoDiscovery has no Herald equivalent (BIRD needs the router's address); this peer is not converted: give peerAddress",
+    );
     return undefined;
   }
+  peer.unsupported("autoDiscovery", "peerAddress is used");
   const ref = peer.child("peerConfigRef");
   const configName = ref?.string("name");
   ref?.consume("group");
@@ -351,7 +461,9 @@ function convertClusterPeer(
   const spec = peerSpec(
     peer,
     "peerAddress",
-    "peerConfigRef",
+    config
+      ? { reader: config.reader, field: "ebgpMultihop" }
+      : { reader: peer, field: "peerConfigRef" },
     address,
     peerASN,
     localASN,
@@ -362,14 +474,14 @@ function convertClusterPeer(
   let name = objectName(peerName);
   if (output.has("BGPPeer", name)) name = objectName(`${instance}-${peerName}`);
   if (!output.add(peer.origin, bgpPeer(name, spec), [TIMER_COMMENT])) return undefined;
-  return { name, selectors: config?.advertisements ?? [] };
+  return { name, selectors: config?.advertisements ?? [], config: config ? configName : undefined };
 }
 
 function convertAdvertisement(
   advertisement: Advertisement,
   findings: Findings,
   output: Output,
-): void {
+): AggregationRequest[] | undefined {
   const { item, peers } = advertisement;
   const origin = originOf(item);
   const reader = FieldReader.of(item.object.spec, "spec", origin, findings);
@@ -378,12 +490,15 @@ function convertAdvertisement(
   const services = entries.filter((entry, i) => {
     const type = entry.string("advertisementType");
     if (type !== "Service") {
-      entry.warn(
-        "advertisementType",
-        `${type ?? "(none)"}: Herald announces service addresses only; left out`,
+      const what =
+        type === "PodCIDR" || type === "CiliumPodIPPool"
+          ? "pod CIDRs"
+          : type === "Interface"
+            ? "the addresses of a node's interface"
+            : "routes";
+      entry.leaveOut(
+        `advertisementType ${type ?? "(none)"} advertises ${what}; Herald announces service addresses only: left out`,
       );
-      entry.consume("selector");
-      entry.consume("attributes");
       return false;
     }
     const addresses = entry.child("service")?.strings("addresses") ?? [];
@@ -396,35 +511,52 @@ function convertAdvertisement(
       }
     }
     if (!addresses.includes("LoadBalancerIP")) {
-      entry.note(undefined, `advertisements[${i}] advertises no LoadBalancer address; left out`);
-      entry.consume("selector");
-      entry.consume("attributes");
+      entry.leaveOut(`advertisements[${i}] advertises no LoadBalancer address; left out`, "note");
       return false;
     }
     return true;
   });
-  const specs = services.map((entry) => {
+  const converted = services.map((entry) => {
     const selector = entry.selector("selector");
     if (selector) selectorFinding(entry, "selector", selector, "advertises");
     const attributes = entry.child("attributes");
-    return attributes ? attributesOf(attributes) : {};
+    const service = entry.child("service")!;
+    const requests: AggregationRequest[] = [];
+    for (const [field, family, max] of [
+      ["aggregationLengthIPv4", "IPv4", 32],
+      ["aggregationLengthIPv6", "IPv6", 128],
+    ] as const) {
+      const length = service.integer(field, { min: 0, max });
+      if (length !== undefined) requests.push({ family, length, reader: service, field });
+    }
+    return { attributes: attributes ? attributesOf(attributes) : {}, requests };
   });
   reader.finish();
-  if (specs.length === 0) return;
-  if (peers.size === 0) {
-    findings.note(
-      origin,
-      undefined,
-      "is selected by no peer's CiliumBGPPeerConfig families; not converted",
-    );
-    return;
+  if (converted.length === 0 || peers.size === 0) {
+    if (converted.length > 0) {
+      reader.leaveOut(
+        "is selected by no converted peer's CiliumBGPPeerConfig (families[].advertisements); not converted",
+        "note",
+      );
+    }
+    if (Object.keys(advertisement.labels).length > 0) {
+      findings.note(
+        origin,
+        "metadata.labels",
+        converted.length > 0
+          ? "select it for the peers whose CiliumBGPPeerConfig matches them, and no converted peer's does; nothing to carry"
+          : "select it for peers, and none of its advertisements is converted; nothing to carry",
+      );
+    }
+    return undefined;
   }
-  specs.forEach((attributes, i) => {
-    const written = specs.length === 1 ? name : `${name}-${i + 1}`;
+  converted.forEach(({ attributes }, i) => {
+    const written = converted.length === 1 ? name : `${name}-${i + 1}`;
     output.add(
       origin,
       bgpAdvertisement(objectName(written), { peers: [...peers].sort(), ...attributes }),
       ["Every pool to the peers whose CiliumBGPPeerConfig selects this advertisement."],
     );
   });
+  return converted.flatMap((c) => c.requests);
 }

@@ -5,11 +5,13 @@ import type { AddressPoolSpec, AllocationScope, AnnounceMode } from "../api/addr
 import type { LabelSelector, LabelSelectorRequirement } from "../api/selector.ts";
 import { isDnsLabel } from "../api/validation.ts";
 import { isRegex } from "./common.ts";
-import { convertEntry, withoutFirstAndLast } from "./addresses.ts";
+import { FAMILY_BITS } from "../ipam/address.ts";
+import type { AddressRange } from "../ipam/range.ts";
+import { aggregationProblem, convertEntry, withoutFirstAndLast } from "./addresses.ts";
 import { servicesNote } from "./annotations.ts";
-import { convertBGP, type BGPInput } from "./cilium-bgp.ts";
-import { metadataOf, originOf, type Findings, type SourceObject } from "./findings.ts";
-import { addressPool, type Output } from "./output.ts";
+import { convertBGP, type AggregationRequest, type BGPInput } from "./cilium-bgp.ts";
+import { metadataOf, originOf, type Findings, type Origin, type SourceObject } from "./findings.ts";
+import { addressPool, type Output, type WrittenObject } from "./output.ts";
 import { groupOf, type PeerConverter } from "./peer.ts";
 import { FieldReader } from "./reader.ts";
 import { anyOf, compactSelector, isEmptySelector } from "./selectors.ts";
@@ -39,14 +41,25 @@ export const cilium: PeerConverter = {
     const l2 = readL2Policies(byKind("CiliumL2AnnouncementPolicy"), findings);
     const hasBGP = bgp.peeringPolicies.length > 0 || bgp.clusterConfigs.length > 0;
     const announcement = announcementOf(l2, hasBGP);
-    for (const item of byKind("CiliumLoadBalancerIPPool")) {
-      convertPool(item, announcement, findings, output);
+    // BGP first: its advertisements may ask for an aggregation, which Herald keeps on pools.
+    const aggregations = convertBGP(bgp, findings, output);
+    const pools = byKind("CiliumLoadBalancerIPPool").flatMap((item) => {
+      const pool = convertPool(item, announcement, findings);
+      return pool ? [pool] : [];
+    });
+    applyAggregations(pools, aggregations);
+    if (pools.length === 0) {
+      for (const policy of l2) {
+        policy.reader.leaveOut(
+          "Herald says on the AddressPool how it is announced, and the input has no CiliumLoadBalancerIPPool: nothing of this policy is carried; convert the pools with it",
+        );
+      }
     }
-    convertBGP(bgp, findings, output);
+    for (const pool of pools) output.add(pool.origin, pool.object, pool.comments);
     for (const item of byKind("CiliumBGPNodeConfigOverride")) {
       findings.warn(
         originOf(item),
-        undefined,
+        "spec",
         "has no Herald equivalent (per-node router ID, local address, ASN); Herald uses each node's IPv4 address as router ID: for one node, a BGPPeer with a nodeSelector on it can set routerID and localASN",
       );
     }
@@ -60,7 +73,7 @@ export const cilium: PeerConverter = {
       "CiliumBGPNodeConfigOverride",
     ]);
     for (const item of items) {
-      const kind = String(item.object.kind);
+      const kind = typeof item.object.kind === "string" ? item.object.kind : "";
       if (handled.has(kind)) continue;
       const origin = originOf(item);
       if (GENERATED.has(kind))
@@ -114,9 +127,9 @@ function readL2Policies(items: readonly SourceObject[], findings: Findings): L2P
       );
     }
     if (!loadBalancerIPs) {
-      reader.note(
-        "loadBalancerIPs",
-        "is not true, so this policy announced no LoadBalancer address; it does not count as L2 announcement",
+      reader.leaveOut(
+        "loadBalancerIPs is not true, so this policy announced no LoadBalancer address; it does not count as L2 announcement, and nothing of it is carried",
+        "note",
       );
       continue;
     }
@@ -186,16 +199,27 @@ function announcementOf(policies: readonly L2Policy[], hasBGP: boolean): Announc
   };
 }
 
+/** A pool ready to be written, with its address ranges for the aggregation check. */
+interface ConvertedPool {
+  readonly origin: Origin;
+  readonly object: WrittenObject & { spec: AddressPoolSpec };
+  readonly comments: string[];
+  readonly ranges: AddressRange[];
+}
+
 function convertPool(
   item: SourceObject,
   announcement: Announcement,
   findings: Findings,
-  output: Output,
-): void {
+): ConvertedPool | undefined {
   const origin = originOf(item);
   const { name, labels } = metadataOf(item);
   const reader = FieldReader.of(item.object.spec, "spec", origin, findings);
-  if (!name) return findings.warn(origin, "metadata.name", "is missing; not converted");
+  if (!name) {
+    findings.warn(origin, "metadata.name", "is missing; not converted");
+    return undefined;
+  }
+  const ranges: AddressRange[] = [];
   const allowFirstLast = reader.string("allowFirstLastIPs");
   const reserveEnds = allowFirstLast?.toLowerCase() === "no";
   const addresses: string[] = [];
@@ -217,6 +241,7 @@ function convertPool(
       }
       if (converted.note) block.note("cidr", converted.note);
       hasCIDR ||= cidr !== undefined;
+      ranges.push(converted.range);
       // Cilium reserves the ends of CIDRs only, never of start/stop ranges.
       addresses.push(
         cidr !== undefined && reserveEnds ? withoutFirstAndLast(converted.range) : converted.entry,
@@ -226,8 +251,10 @@ function convertPool(
   const serviceSelector = reader.selector("serviceSelector");
   const disabled = reader.boolean("disabled");
   reader.finish();
-  if (addresses.length === 0)
-    return reader.warn(undefined, "holds no usable address; not converted");
+  if (addresses.length === 0) {
+    reader.leaveOut("holds no usable address; not converted");
+    return undefined;
+  }
   if (hasCIDR && allowFirstLast === undefined) {
     reader.note(
       "allowFirstLastIPs",
@@ -253,7 +280,58 @@ function convertPool(
       "true: Herald has no disabled pool; autoAssign: false stops automatic allocation, but a service that names the pool or requests one of its addresses still gets one",
     );
   }
-  output.add(origin, addressPool(name, spec, labels), comments);
+  const object = addressPool(name, spec, labels) as WrittenObject & { spec: AddressPoolSpec };
+  return { origin, object, comments, ranges };
+}
+
+/**
+ * Cilium aggregates per advertisement, for services of any pool; Herald per pool. Each
+ * pool a length fits takes it (the most specific when advertisements differ); a pool it
+ * does not fit keeps host routes, with a warning naming the pool.
+ */
+function applyAggregations(
+  pools: readonly ConvertedPool[],
+  requests: readonly AggregationRequest[],
+): void {
+  for (const family of ["IPv4", "IPv6"] as const) {
+    const asked = requests.filter((r) => r.family === family);
+    if (asked.length === 0) continue;
+    const bits = FAMILY_BITS[family];
+    const chosen = Math.max(...asked.map((r) => r.length));
+    for (const lost of asked.filter((r) => r.length !== chosen)) {
+      lost.reader.warn(
+        lost.field,
+        `/${lost.length} is not carried: the advertisements of the input aggregate ${family} differently (${asked.map((r) => `/${r.length}`).join(", ")}), and Herald has one aggregation per pool and family, so the pools take /${chosen}, the most specific`,
+      );
+    }
+    const source = asked.find((r) => r.length === chosen)!;
+    const own = pools.filter((p) => p.ranges.some((r) => r.family === family));
+    if (own.length === 0) {
+      source.reader.note(
+        source.field,
+        `no pool of the input holds ${family} addresses; nothing to carry`,
+      );
+      continue;
+    }
+    if (chosen === bits) continue;
+    for (const pool of own) {
+      const problem = aggregationProblem(pool.ranges, family, chosen);
+      if (problem) {
+        source.reader.warn(
+          source.field,
+          `${problem}; not carried to pool ${pool.object.metadata.name}, whose routed addresses are announced as /${bits}`,
+        );
+        continue;
+      }
+      pool.object.spec.aggregation = {
+        ...pool.object.spec.aggregation,
+        [family === "IPv4" ? "ipv4" : "ipv6"]: chosen,
+      };
+      pool.comments.push(
+        `aggregation /${chosen} (${family}), as the CiliumBGPAdvertisement asks; services with externalTrafficPolicy: Local still get host routes, in Cilium and in Herald.`,
+      );
+    }
+  }
 }
 
 /**

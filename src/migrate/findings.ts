@@ -34,11 +34,22 @@ export class Findings {
 
   /** Something is not converted, or Herald behaves differently: `--strict` fails on these. */
   warn(origin: Origin | undefined, field: string | undefined, message: string): void {
-    this.list.push({ severity: "warning", origin, field, message });
+    this.#add({ severity: "warning", origin, field, message });
   }
 
   note(origin: Origin | undefined, field: string | undefined, message: string): void {
-    this.list.push({ severity: "note", origin, field, message });
+    this.#add({ severity: "note", origin, field, message });
+  }
+
+  /** A finding made twice (a setting shared by several sessions) is said once. */
+  #add(finding: Finding): void {
+    const same = (f: Finding) =>
+      f.severity === finding.severity &&
+      f.field === finding.field &&
+      f.message === finding.message &&
+      f.origin?.source === finding.origin?.source &&
+      f.origin?.name === finding.origin?.name;
+    if (!this.list.some(same)) this.list.push(finding);
   }
 
   get warnings(): number {

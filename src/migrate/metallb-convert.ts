@@ -6,7 +6,7 @@ import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
 import type { BGPPeerSpec, BFDSettings } from "../api/bgppeer.ts";
 import { selectorMatches, type LabelSelector } from "../api/selector.ts";
 import { isDnsLabel, isDnsSubdomain } from "../api/validation.ts";
-import { FAMILY_BITS, parseAddress } from "../ipam/address.ts";
+import { FAMILY_BITS, parseAddress, type Family } from "../ipam/address.ts";
 import { aggregationProblem } from "./addresses.ts";
 import { CommunitySet, parseCommunity } from "./communities.ts";
 import type {
@@ -28,10 +28,23 @@ const FRR_MULTIHOP_TTL = 255;
 
 export function convertMetalLB(config: MetalLBConfig, output: Output): void {
   for (const pool of config.pools) convertPool(pool, config, output);
-  for (const peer of config.peers) convertPeer(peer, config, output);
+  for (const advertisement of config.l2Advertisements) reportPoolFields(advertisement, [], config);
   for (const advertisement of config.bgpAdvertisements) {
-    convertBGPAdvertisement(advertisement, config, output);
+    reportPoolFields(
+      advertisement,
+      [
+        [advertisement.spelling.aggregationLength, advertisement.aggregationLength, "IPv4"],
+        [advertisement.spelling.aggregationLengthV6, advertisement.aggregationLengthV6, "IPv6"],
+      ],
+      config,
+    );
   }
+  for (const peer of config.peers) convertPeer(peer, config, output);
+  const usedAliases = new Set<string>();
+  for (const advertisement of config.bgpAdvertisements) {
+    convertBGPAdvertisement(advertisement, config, output, usedAliases);
+  }
+  reportUnused(config, usedAliases);
 }
 
 /** MetalLB: an advertisement with neither pool names nor selectors covers every pool. */
@@ -154,18 +167,21 @@ function aggregationOf(
     const ranges = pool.addresses.filter((e) => e.range.family === family).map((e) => e.range);
     if (ranges.length === 0 || advertisements.length === 0) continue;
     const bits = FAMILY_BITS[family];
+    const fieldOf = (a: MetalLBBGPAdvertisement) =>
+      family === "IPv4" ? a.spelling.aggregationLength : a.spelling.aggregationLengthV6;
     const lengths = advertisements.map((advertisement) => ({
       advertisement,
       length:
         (family === "IPv4" ? advertisement.aggregationLength : advertisement.aggregationLengthV6) ??
         bits,
     }));
-    const distinct = [...new Set(lengths.map((l) => l.length))];
-    const chosen = Math.max(...distinct);
-    if (distinct.length > 1) {
-      pool.reader.warn(
-        undefined,
-        `its BGPAdvertisements aggregate ${family} differently (${lengths.map((l) => `${l.advertisement.name} /${l.length}`).join(", ")}); Herald has one aggregation per pool, so /${chosen}, the most specific, goes to every peer`,
+    const chosen = Math.max(...lengths.map((l) => l.length));
+    // Only an explicit length can lose: an advertisement without one asks for host routes,
+    // the most specific there is.
+    for (const lost of lengths.filter((l) => l.length !== chosen)) {
+      lost.advertisement.reader.warn(
+        fieldOf(lost.advertisement),
+        `the BGPAdvertisements of pool ${pool.name} aggregate ${family} differently (${lengths.map((l) => `${l.advertisement.name} /${l.length}`).join(", ")}); Herald has one aggregation per pool and family, so /${chosen}, the most specific, is carried and /${lost.length} is not: the routers get /${chosen} routes only, each with the communities and local preference of all the pool's advertisements to that peer combined, and no /${lost.length} (let the router aggregate, or split the pool)`,
       );
     }
     if (chosen === bits) continue;
@@ -173,7 +189,7 @@ function aggregationOf(
     const source = lengths.find((l) => l.length === chosen)!.advertisement;
     if (problem) {
       source.reader.warn(
-        family === "IPv4" ? source.spelling.aggregationLength : source.spelling.aggregationLengthV6,
+        fieldOf(source),
         `${problem}; Herald would refuse that for pool ${pool.name}, which is announced with /${bits} routes instead`,
       );
       continue;
@@ -194,11 +210,88 @@ function nodeSelectorOf(
   );
   const merged = anyOf(all);
   if (merged.exact) return merged.selector;
-  pool.reader.warn(
-    undefined,
-    `its advertisements (${namesOf(advertisements)}) announce from different sets of nodes; Herald has one nodeSelector per pool, left unset here, so every eligible node may announce: add one that covers them all`,
-  );
+  for (const advertisement of advertisements) {
+    if (!advertisement.nodeSelectors?.length) continue;
+    advertisement.reader.warn(
+      advertisement.spelling.nodeSelectors,
+      `the advertisements of pool ${pool.name} (${namesOf(advertisements)}) announce it from different sets of nodes; Herald has one nodeSelector per pool, left unset here, so every eligible node may announce it: add one that covers them all`,
+    );
+  }
   return undefined;
+}
+
+/**
+ * Herald keeps on the pool what MetalLB says on an advertisement (aggregation, nodes,
+ * interfaces). An advertisement that selects no pool of the input has nowhere to put it.
+ */
+function reportPoolFields(
+  advertisement: MetalLBL2Advertisement | MetalLBBGPAdvertisement,
+  lengths: ReadonlyArray<readonly [field: string, length: number | undefined, family: Family]>,
+  config: MetalLBConfig,
+): void {
+  const { reader, spelling } = advertisement;
+  const pools = config.pools.filter((p) => advertises(advertisement, p));
+  if (pools.length > 0) {
+    for (const [field, length, family] of lengths) {
+      if (length === undefined) continue;
+      if (pools.some((p) => p.addresses.some((e) => e.range.family === family))) continue;
+      reader.note(
+        field,
+        `the pools it selects (${pools.map((p) => p.name).join(", ")}) hold no ${family} address; nothing to carry`,
+      );
+    }
+    return;
+  }
+  const names = advertisement.pools ?? [];
+  const why =
+    config.pools.length === 0
+      ? "the input has no IPAddressPool"
+      : `it selects no pool of the input${names.length > 0 ? ` (it names ${names.join(", ")})` : ""}`;
+  if (lengths.length === 0) {
+    // An L2Advertisement says only how its pools are announced, which Herald says on them.
+    const kept = [
+      advertisement.nodeSelectors?.length && spelling.nodeSelectors,
+      "interfaces" in advertisement && advertisement.interfaces?.length && "interfaces",
+    ].filter(Boolean);
+    const message = `Herald says on the AddressPool how it is announced, and ${why}: nothing of this advertisement is carried${kept.length > 0 ? ` (Herald would put its ${kept.join(" and ")} on those pools)` : ""}; convert the pools together with their advertisements`;
+    reader.leaveOut(message, kept.length > 0 ? "warning" : "note");
+    return;
+  }
+  const notCarried = (field: string, herald: string) =>
+    reader.warn(
+      field,
+      `Herald keeps this on the AddressPool (${herald}), and ${why}: not carried; convert the pools together with their advertisements`,
+    );
+  for (const [field, length, family] of lengths) {
+    if (length === undefined) continue;
+    if (length === FAMILY_BITS[family]) {
+      reader.note(field, `/${length} is Herald's default (host routes); nothing to carry`);
+    } else {
+      notCarried(field, `aggregation.${family === "IPv4" ? "ipv4" : "ipv6"}: ${length}`);
+    }
+  }
+  if (advertisement.nodeSelectors?.length) notCarried(spelling.nodeSelectors, "nodeSelector");
+}
+
+/** Profiles and aliases no object uses carry nothing; said so, as nothing goes unmentioned. */
+function reportUnused(config: MetalLBConfig, usedAliases: ReadonlySet<string>): void {
+  const profiles = new Set(config.peers.map((p) => p.bfdProfile));
+  for (const profile of config.bfdProfiles) {
+    if (!profiles.has(profile.name)) {
+      profile.reader.leaveOut(
+        "no BGPPeer of the input uses this BFD profile; nothing to carry",
+        "note",
+      );
+    }
+  }
+  for (const [name, alias] of config.communityAliases) {
+    if (!usedAliases.has(name)) {
+      alias.reader.note(
+        alias.field,
+        `community alias ${name} is used by no BGPAdvertisement of the input; nothing to carry (Herald writes communities by value)`,
+      );
+    }
+  }
 }
 
 function interfacesOf(advertisements: readonly MetalLBL2Advertisement[]): string[] | undefined {
@@ -211,7 +304,7 @@ function interfacesOf(advertisements: readonly MetalLBL2Advertisement[]): string
 
 function convertPeer(peer: MetalLBPeer, config: MetalLBConfig, output: Output): void {
   const { reader, spelling } = peer;
-  const skip = (why: string) => reader.warn(undefined, `${why}; this peer is not converted`);
+  const skip = (why: string) => reader.leaveOut(`${why}; this peer is not converted`);
   if (peer.peerAddress === undefined)
     return skip("has no peerAddress (unnumbered BGP over an interface has no Herald equivalent)");
   if (!parseAddress(peer.peerAddress))
@@ -230,8 +323,9 @@ function convertPeer(peer: MetalLBPeer, config: MetalLBConfig, output: Output): 
       return skip("has no peerASN");
     }
   }
-  const spec: BGPPeerSpec = { peerAddress: peer.peerAddress, peerASN, localASN: peer.myASN };
   const comments: string[] = [];
+  const localASN = localASNOf(peer, peerASN, comments);
+  const spec: BGPPeerSpec = { peerAddress: peer.peerAddress, peerASN, localASN };
   if (peer.port !== undefined && peer.port !== 179) spec.port = peer.port;
   Object.assign(spec, checkTimers(reader, peer.holdTime, peer.keepaliveTime));
   if (peer.ebgpMultiHop) {
@@ -286,6 +380,43 @@ function convertPeer(peer: MetalLBPeer, config: MetalLBConfig, output: Output): 
   output.add(reader.origin, bgpPeer(peer.name, spec), comments);
 }
 
+/**
+ * MetalLB runs one FRR router per VRF with AS `myASN`; its `localASN` makes one session
+ * present another AS with `local-as <n> no-prepend replace-as`, so the router sees only
+ * that AS. Herald has no router-wide AS: each BGPPeer's localASN is what BIRD sends, as
+ * `local as <n>` in that session, which the router sees exactly the same way.
+ */
+function localASNOf(peer: MetalLBPeer, peerASN: number, comments: string[]): number {
+  const { reader } = peer;
+  const myASN = peer.myASN!;
+  if (peer.localASN === undefined) return myASN;
+  if (peerASN === myASN) {
+    reader.warn(
+      "localASN",
+      `is set on an iBGP session (peerASN ${peerASN} equals myASN), where FRR does not accept local-as and MetalLB refuses it; left out: the session stays iBGP, localASN ${myASN}`,
+    );
+    return myASN;
+  }
+  if (peer.localASN === peerASN) {
+    reader.warn(
+      "localASN",
+      `${peer.localASN} equals peerASN: the router already saw an iBGP session, and Herald runs it as one too (BIRD compares local and peer AS), so it sends LOCAL_PREF and needs no eBGP multihop`,
+    );
+  }
+  reader.note(
+    "localASN",
+    `${peer.localASN} becomes this BGPPeer's localASN, which BIRD sends as "local as ${peer.localASN}": the router still sees AS ${peer.localASN} in the OPEN message and as the only AS in the AS path of the service routes, as with the "local-as ${peer.localASN} no-prepend replace-as" MetalLB had FRR write; nothing changes on the router`,
+  );
+  reader.note(
+    "myASN",
+    `${myASN} is not written: Herald has no router-wide AS, and this session's localASN is MetalLB's localASN ${peer.localASN} (myASN ${myASN} never reached this router either)`,
+  );
+  comments.push(
+    `localASN: ${peer.localASN}, MetalLB's per-session localASN (its myASN ${myASN} is the router-wide AS Herald does not have).`,
+  );
+  return peer.localASN;
+}
+
 function bfdOf(peer: MetalLBPeer, config: MetalLBConfig): BFDSettings {
   const profile = config.bfdProfiles.find((p) => p.name === peer.bfdProfile);
   if (!profile) {
@@ -306,6 +437,7 @@ function convertBGPAdvertisement(
   advertisement: MetalLBBGPAdvertisement,
   config: MetalLBConfig,
   output: Output,
+  usedAliases: Set<string>,
 ): void {
   const { reader, spelling } = advertisement;
   const spec: BGPAdvertisementSpec = {};
@@ -325,6 +457,14 @@ function convertBGPAdvertisement(
     if (!known.has(name))
       reader.note("ipAddressPools", `names pool "${name}", which is not in the input`);
   }
+  // Without usable names the advertisement selected no pool in MetalLB; left as it is, it
+  // would select every pool in Herald.
+  if ((advertisement.pools?.length ?? 0) > 0 && named.length === 0 && selectors.length === 0) {
+    reader.leaveOut(
+      "names no pool that can exist; MetalLB advertised nothing with it: not converted",
+    );
+    return;
+  }
   const merged = selectors.length > 0 ? anyOf(selectors) : undefined;
   if (named.length > 0 && selectors.length === 0) {
     spec.pools = [...named];
@@ -333,7 +473,7 @@ function convertBGPAdvertisement(
   } else if (named.length > 0 || selectors.length > 0) {
     const pools = config.pools.filter((p) => advertises(advertisement, p)).map((p) => p.name);
     if (pools.length === 0) {
-      reader.warn(undefined, "selects no pool of the input; not converted");
+      reader.leaveOut("selects no pool of the input; not converted");
       return;
     }
     spec.pools = pools;
@@ -343,6 +483,10 @@ function convertBGPAdvertisement(
     );
   }
   const peers = validNames(reader, spelling.peers, advertisement.peers ?? []);
+  if ((advertisement.peers?.length ?? 0) > 0 && peers.length === 0) {
+    reader.leaveOut("names no peer that can exist; MetalLB advertised to none: not converted");
+    return;
+  }
   if (peers.length > 0) {
     const peerNames = new Set(config.peers.map((p) => p.name));
     for (const name of peers) {
@@ -353,12 +497,14 @@ function convertBGPAdvertisement(
   }
   const communities = new CommunitySet();
   for (const text of advertisement.communities ?? []) {
-    const value = config.communityAliases.get(text) ?? text;
+    const alias = config.communityAliases.get(text);
+    if (alias) usedAliases.add(text);
+    const value = alias?.value ?? text;
     const parsed = parseCommunity(value);
     if ("error" in parsed) {
       reader.warn(
         spelling.communities,
-        config.communityAliases.has(text)
+        alias
           ? `alias "${text}" stands for ${parsed.error}; left out`
           : `${parsed.error}, nor an alias defined by a Community in the input; left out`,
       );

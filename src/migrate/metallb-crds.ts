@@ -88,8 +88,9 @@ export function readMetalLBObject(
       for (const alias of reader.items("communities") ?? []) {
         const aliasName = alias.string("name");
         const value = alias.string("value");
-        if (aliasName && value) config.communityAliases.set(aliasName, value);
-        else alias.warn(undefined, "needs a name and a value; ignored");
+        if (aliasName && value) {
+          config.communityAliases.set(aliasName, { value, reader: alias, field: undefined });
+        } else alias.warn(undefined, "needs a name and a value; ignored");
       }
       break;
   }
@@ -104,6 +105,13 @@ function readPool(
 ): MetalLBPool | undefined {
   const addresses = convertEntries(reader, "addresses", reader.strings("addresses") ?? []);
   const allocation = reader.child("serviceAllocation");
+  const priority = allocation?.integer("priority", { min: 0, max: 2147483647 });
+  if (priority === 0) {
+    allocation?.note(
+      "priority",
+      "0 is MetalLB's unset priority, tried after every pool that has one; written without a priority, which Herald tries last too",
+    );
+  }
   const pool: MetalLBPool = {
     reader,
     spelling: CRD_SPELLING,
@@ -112,7 +120,7 @@ function readPool(
     addresses,
     autoAssign: reader.boolean("autoAssign"),
     avoidBuggyIPs: reader.boolean("avoidBuggyIPs"),
-    priority: allocation?.integer("priority", { min: 0, max: 2147483647 }),
+    priority: priority === 0 ? undefined : priority,
     namespaces: allocation?.strings("namespaces"),
     namespaceSelectors: allocation?.selectors("namespaceSelectors"),
     serviceSelectors: allocation?.selectors("serviceSelectors"),
@@ -175,6 +183,7 @@ function readPeer(
     spelling: CRD_SPELLING,
     name,
     myASN: reader.integer("myASN", ASN),
+    localASN: reader.integer("localASN", { min: 1, max: 4294967295 }),
     peerASN: reader.integer("peerASN", ASN),
     dynamicASN: dynamicASN === "internal" || dynamicASN === "external" ? dynamicASN : undefined,
     peerAddress: reader.string("peerAddress"),

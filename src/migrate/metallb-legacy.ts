@@ -61,7 +61,7 @@ export function readLegacyConfigMap(
   }
   const reader = FieldReader.of(document, "data.config", origin, findings);
   for (const [alias, value] of Object.entries(reader.stringMap("bgp-communities") ?? {})) {
-    config.communityAliases.set(alias, value);
+    config.communityAliases.set(alias, { value, reader, field: `bgp-communities.${alias}` });
   }
   for (const profile of reader.items("bfd-profiles") ?? []) readLegacyBFDProfile(profile, config);
   readPeers(reader.items("peers") ?? [], config);

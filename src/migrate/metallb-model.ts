@@ -99,6 +99,8 @@ export interface MetalLBBGPAdvertisement extends MetalLBAdvertisement {
 export interface MetalLBPeer extends Located {
   readonly name: string;
   readonly myASN?: number;
+  /** MetalLB's per-session local AS, which it renders as FRR's `local-as <n> no-prepend replace-as`. */
+  readonly localASN?: number;
   readonly peerASN?: number;
   readonly dynamicASN?: "internal" | "external";
   readonly peerAddress?: string;
@@ -122,14 +124,21 @@ export interface MetalLBBFDProfile extends Located {
   readonly detectMultiplier?: number;
 }
 
+export interface CommunityAlias {
+  readonly value: string;
+  /** Where the alias is defined, to say so when no advertisement uses it. */
+  readonly reader: FieldReader;
+  readonly field: string | undefined;
+}
+
 export interface MetalLBConfig {
   readonly pools: MetalLBPool[];
   readonly l2Advertisements: MetalLBL2Advertisement[];
   readonly bgpAdvertisements: MetalLBBGPAdvertisement[];
   readonly peers: MetalLBPeer[];
   readonly bfdProfiles: MetalLBBFDProfile[];
-  /** Community alias -> value, from Community objects or `bgp-communities`. */
-  readonly communityAliases: Map<string, string>;
+  /** Community alias -> its value, from Community objects or `bgp-communities`. */
+  readonly communityAliases: Map<string, CommunityAlias>;
 }
 
 export function emptyConfig(): MetalLBConfig {

@@ -320,10 +320,10 @@ spec: {receiveInterval: 100, transmitInterval: 150, detectMultiplier: 4, echoMod
     );
     only(
       out.warnings,
-      /BGPPeer metallb-system\/dyn: dynamicASN external has no Herald equivalent.*this peer is not converted/,
+      /BGPPeer metallb-system\/dyn: spec: dynamicASN external has no Herald equivalent.*this peer is not converted/,
     );
     only(out.warnings, /unnumbered: spec.interface: has no Herald equivalent/);
-    only(out.warnings, /unnumbered: has no peerAddress.*not converted/);
+    only(out.warnings, /unnumbered: spec: has no peerAddress.*not converted/);
     assert.deepEqual(out.spec("BGPPeer", "internal"), {
       peerAddress: "10.0.0.2",
       peerASN: 7,
@@ -491,5 +491,36 @@ metadata: {name: kube-proxy, namespace: kube-system}
 data: {config: "mode: ipvs"}`,
     );
     assert.equal(out.result.claimed, 0);
+  });
+});
+
+describe("MetalLB fields kept elsewhere in Herald", () => {
+  it("a per-session localASN becomes the BGPPeer's localASN; on iBGP it is refused", () => {
+    const out = convert(
+      "metallb",
+      PEER("isp", "{myASN: 65400, localASN: 65410, peerASN: 64500, peerAddress: 192.168.1.1}") +
+        PEER("ibgp", "{myASN: 65400, localASN: 65410, peerASN: 65400, peerAddress: 192.168.1.2}"),
+    );
+    assert.equal(out.spec("BGPPeer", "isp").localASN, 65410);
+    only(out.notes, /isp: spec.localASN: 65410 .*"local as 65410".*nothing changes on the router/);
+    only(out.notes, /isp: spec.myASN: 65400 is not written/);
+    assert.equal(out.spec("BGPPeer", "ibgp").localASN, 65400);
+    only(out.warnings, /ibgp: spec.localASN: is set on an iBGP session/);
+  });
+
+  it("an aggregation with no pool of the input to carry it, and priority 0, are said so", () => {
+    const out = convert(
+      "metallb",
+      BGP("external", "{ipAddressPools: [first-pool], aggregationLength: 24}") +
+        BGP("host", "{ipAddressPools: [first-pool], aggregationLengthV6: 128}") +
+        POOL("zero", "10.1.0.0/24", "  serviceAllocation: {priority: 0}"),
+    );
+    only(
+      out.warnings,
+      /external: spec.aggregationLength: Herald keeps this on the AddressPool \(aggregation.ipv4: 24\)/,
+    );
+    only(out.notes, /host: spec.aggregationLengthV6: \/128 is Herald's default/);
+    assert.equal(out.spec("AddressPool", "zero").priority, undefined);
+    only(out.notes, /zero: spec.serviceAllocation.priority: 0 is MetalLB's unset priority/);
   });
 });

@@ -63,7 +63,7 @@ export const openelb: PeerConverter = {
         case "BgpConf":
           break;
         default:
-          findings.warn(originOf(item), undefined, "has no Herald equivalent; not converted");
+          findings.warn(originOf(item), "spec", "has no Herald equivalent; not converted");
       }
     }
     if (peers.length > 0 && routedPools.length > 0) {
@@ -194,9 +194,10 @@ function convertEip(
   const bound = Object.keys(allocation).length > 0;
   if (isDefault) {
     comments.push("The default Eip: any service may get an address from it (autoAssign).");
-    if (bound) {
+    for (const field of ["namespaces", "namespaceSelector"]) {
+      if (!reader.has(field)) continue;
       reader.note(
-        "namespaces",
+        field,
         "the default Eip serves every namespace; its binding only ranked it first for these, which a Herald pool cannot say while also serving all: left out",
       );
     }
@@ -272,7 +273,7 @@ function convertPeer(
   reader.finish();
 
   const skip = (why: string) => {
-    reader.warn(undefined, `${why}; this peer is not converted`);
+    reader.leaveOut(`${why}; this peer is not converted`);
     return undefined;
   };
   if (peerAddress === undefined) return skip("has no conf.neighborAddress");

@@ -138,6 +138,9 @@ spec: {conf: {peerAs: 1, neighborAddress: 10.0.0.1}}
 `,
     );
     only(out.notes, /BgpConf spare: OpenELB reads only the BgpConf named default; ignored/);
-    only(out.warnings, /BgpPeer p: needs BgpConf default's spec.as as its localASN.*not converted/);
+    only(
+      out.warnings,
+      /BgpPeer p: spec: needs BgpConf default's spec.as as its localASN.*not converted/,
+    );
   });
 });

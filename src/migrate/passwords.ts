@@ -49,6 +49,11 @@ export function copiedSecret(
     );
     return undefined;
   }
+  // Secret data keys: what the API server accepts (and Herald's schema checks).
+  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
+    reader.warn(field, `"${key}" is not a Secret key; the key "${PASSWORD_KEY}" is used instead`);
+    key = PASSWORD_KEY;
+  }
   if (namespace !== SECRET_NAMESPACE) {
     reader.warn(
       field,

@@ -142,7 +142,7 @@ spec: {local: ${local}}
     only(out.warnings, /spec.local.sendgarp: false: PureLB sent no gratuitous ARP; Herald sends 3/);
     only(
       out.warnings,
-      /LBNodeAgent purelb-system\/other: Herald has one AgentConfig for all nodes/,
+      /LBNodeAgent purelb-system\/other: spec: Herald has one AgentConfig for all nodes/,
     );
   });
 
@@ -156,5 +156,35 @@ spec: {local: ${local}}
       out.notes,
       /^Services need no rewrite: Herald reads purelb.io\/service-group, purelb.io\/addresses, purelb.io\/allow-shared-ip/,
     );
+  });
+});
+
+describe("PureLB's k8gobgp BGPConfiguration", () => {
+  it("neighbors become BGPPeers; without a netlink import of kube-lb0 nothing is advertised", () => {
+    const out = convert(
+      "purelb",
+      `
+apiVersion: bgp.purelb.io/v1
+kind: BGPConfiguration
+metadata: {name: default, namespace: purelb-system}
+spec:
+  global: {asn: 65000, routerID: "\${NODE_IP}"}
+  neighbors:
+  - config: {neighborAddress: 192.0.2.1, peerAsn: 65001}
+    transport: {passiveMode: true}
+`,
+    );
+    assert.deepEqual(out.spec("BGPPeer", "default-192-0-2-1"), {
+      peerAddress: "192.0.2.1",
+      peerASN: 65001,
+      localASN: 65000,
+      holdTime: 90,
+      keepaliveTime: 30,
+      families: ["IPv4", "IPv6"],
+    });
+    only(out.warnings, /transport.passiveMode: true has no Herald equivalent/);
+    only(out.notes, /k8gobgp imports nothing from kube-lb0/);
+    assert.equal(out.objects.has("BGPAdvertisement/default"), false);
+    assert.equal(out.spec("AgentConfig", "default").routing, "Bird");
   });
 });

@@ -85,6 +85,16 @@ export class FieldReader {
     return this.#nested ? this.base : undefined;
   }
 
+  /**
+   * Reports that this object (or list item) is left out as a whole: the finding names its
+   * path, so that it accounts for every field below, and nothing below is reported again.
+   */
+  leaveOut(message: string, severity: "warning" | "note" = "warning"): void {
+    this.#shared.consumed.add(this.base);
+    if (severity === "warning") this.findings.warn(this.origin, this.base || undefined, message);
+    else this.findings.note(this.origin, this.base || undefined, message);
+  }
+
   /** Marks a field as handled without reading it (its meaning is Herald's default). */
   consume(field: string): void {
     this.#shared.consumed.add(this.path(field));
@@ -240,6 +250,7 @@ export class FieldReader {
 
   /** Reports every field below this reader that nothing read: each is left out of the output. */
   finish(): void {
+    if (this.#shared.consumed.has(this.base)) return;
     this.#reportUnread(this.#root, this.base);
   }
 

@@ -2,33 +2,17 @@
 // object it writes passes the API server's schema and CEL rules (devkube's validator, the
 // one the integration test runs behind HTTP), and every AddressPool is one the controller
 // accepts. Checked by breaking one field of the examples at a time with arbitrary JSON.
-import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
-import { customResourceDefinitions } from "../api/crds.ts";
 import { isPlainObject } from "../api/validation.ts";
-import {
-  compileSchema,
-  pruneAndDefault,
-  validateObject,
-  type CompiledSchema,
-} from "../devkube/schema.ts";
-import { compilePool } from "../ipam/pool.ts";
 import { migrate, type PeerName } from "./migrate.ts";
+import { assertValidOutput } from "./testing.ts";
 
 const examples = fileURLToPath(new URL("../../examples/migrate/", import.meta.url));
-
-const schemas = new Map<string, CompiledSchema>(
-  customResourceDefinitions().map((crd) => {
-    const compiled = compileSchema(crd.spec.versions[0]!.schema.openAPIV3Schema);
-    if ("problems" in compiled) throw new Error(compiled.problems.join("\n"));
-    return [crd.spec.names.kind, compiled.schema];
-  }),
-);
 
 interface Example {
   peer: PeerName;
@@ -79,16 +63,7 @@ describe("migrate on broken input", () => {
             set.peer,
             objects.filter(isPlainObject).map((object, i) => ({ object, source: `doc ${i}` })),
           );
-          for (const { object } of result.objects) {
-            const schema = schemas.get(object.kind);
-            if (schema) {
-              const causes = validateObject(schema, pruneAndDefault(schema, object));
-              assert.deepEqual(causes, [], JSON.stringify(object));
-            }
-            if (object.kind === "AddressPool") {
-              assert.deepEqual(compilePool(object).problems, undefined, JSON.stringify(object));
-            }
-          }
+          assertValidOutput(result.objects);
         }),
         { numRuns: 400 },
       );

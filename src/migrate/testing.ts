@@ -1,6 +1,15 @@
 // For the converters' tests: YAML in, the written objects and the findings out, in a shape
 // that reads well in assertions.
+import assert from "node:assert/strict";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
+import { customResourceDefinitions } from "../api/crds.ts";
+import {
+  compileSchema,
+  pruneAndDefault,
+  validateObject,
+  type CompiledSchema,
+} from "../devkube/schema.ts";
+import { compilePool } from "../ipam/pool.ts";
 import { formatFinding, type Finding } from "./findings.ts";
 import { migrate, type MigrationResult, type PeerName } from "./migrate.ts";
 import type { WrittenObject } from "./output.ts";
@@ -55,4 +64,29 @@ export function only(findings: readonly string[], pattern: RegExp): string {
     );
   }
   return matching[0]!;
+}
+
+const schemas = new Map<string, CompiledSchema>(
+  customResourceDefinitions().map((crd) => {
+    const compiled = compileSchema(crd.spec.versions[0]!.schema.openAPIV3Schema);
+    if ("problems" in compiled) throw new Error(compiled.problems.join("\n"));
+    return [crd.spec.names.kind, compiled.schema];
+  }),
+);
+
+/**
+ * Fails unless every written object passes its CRD's schema and CEL rules, and every
+ * pool the controller's own checks: what `herald migrate` promises of its output.
+ */
+export function assertValidOutput(objects: readonly { object: WrittenObject }[]): void {
+  for (const { object } of objects) {
+    const schema = schemas.get(object.kind);
+    if (schema) {
+      const causes = validateObject(schema, pruneAndDefault(schema, object));
+      assert.deepEqual(causes, [], JSON.stringify(object));
+    }
+    if (object.kind === "AddressPool") {
+      assert.deepEqual(compilePool(object).problems, undefined, JSON.stringify(object));
+    }
+  }
 }
