@@ -5,7 +5,8 @@
 # repository keyed by version. A warm run finds the binaries and returns at once.
 #
 #   scripts/k8s.sh            build (or reuse) and print the directory holding the binaries
-#   scripts/k8s.sh --check    exit 0 only if every binary is already in the cache
+#   scripts/k8s.sh --check    print that directory if every binary is already in the cache,
+#                             else exit 1 without building
 #
 # Environment: HERALD_K8S_VERSION (default v1.37.2), HERALD_ETCD_VERSION (default v3.6.16),
 # HERALD_CACHE (default ~/.cache/herald).
@@ -23,8 +24,9 @@ complete() {
 }
 
 if [ "${1:-}" = "--check" ]; then
-  complete
-  exit
+  complete || exit 1
+  echo "$out/bin"
+  exit 0
 fi
 if complete; then
   echo "$out/bin"
