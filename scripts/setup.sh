@@ -44,9 +44,11 @@ ensure_promtool() {
 
 # The network tier and the lab: namespaces and addresses (iproute2), gratuitous ARP
 # (arping), IPv6 neighbour announcements (ndisc6), traffic (curl, ping), captures (tcpdump),
-# and the routing daemons: BIRD for the agents and all three as the lab's upstream router.
+# and the routing daemons: BIRD for the agents and all three as the lab's upstream router;
+# nftables and iptables for real kube-proxy's two modes (herald lab up --kube real).
 ensure_network_tools() {
-  apt_install iproute2 arping ndisc6 curl iputils-ping tcpdump procps bird2 frr gobgpd
+  apt_install iproute2 arping ndisc6 curl iputils-ping tcpdump procps bird2 frr gobgpd \
+    nftables iptables
 }
 
 # `npm ci` when node_modules is missing or was installed from another lockfile.

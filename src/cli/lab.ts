@@ -16,6 +16,8 @@ export interface LabUpCommandOptions extends LabRef {
   agents: boolean;
   router?: RouterKind;
   ibgp?: boolean;
+  kube?: "devkube" | "real";
+  proxyMode?: "nftables" | "iptables";
 }
 
 type Output = Pick<CommandIO, "stdout" | "stderr">;
@@ -178,6 +180,8 @@ export async function runLabBackend(
     backendNodes: () => files.readBackends(),
     addresses,
     port: BACKEND_PORT,
+    // Beside real kube-proxy the backend is only the Pod: kube-proxy picks the endpoint.
+    forward: state.kube?.proxy !== "kube-proxy",
   });
   io.log.info({ node: ref.node, port: BACKEND_PORT }, "backend serving");
   await stopSignal();
@@ -245,7 +249,9 @@ export function describe(info: LabInfo, status?: LabStatus): string {
     pair.ipv6 ? `${pair.ipv4}  ${pair.ipv6}` : pair.ipv4;
   const lines = [
     `lab         ${info.name} (${info.nodes.length} nodes, ${info.ipv6 ? "IPv4 and IPv6" : "IPv4"}) in ${info.dir}`,
-    `API server  ${info.apiServer}`,
+    `API server  ${info.apiServer} (${info.kube.server}${
+      info.kube.proxy === "kube-proxy" ? `; kube-proxy ${info.kube.proxyMode} on every node` : ""
+    })`,
     `kubeconfig  ${info.kubeconfig}`,
     `LAN         ${both(info.lan)}  (bridge in ${info.namespaces.lan}; this host is on it)`,
     `local pool  ${both(info.localPool)}`,

@@ -363,6 +363,21 @@ export function buildProgram(): Command {
       ).choices(["bird", "frr", "gobgp"]),
     )
     .option("--ibgp", "put the nodes in the router's AS (iBGP) instead of AS 64513 (eBGP)", false)
+    .addOption(
+      new Option(
+        "--kube <backend>",
+        "devkube, or real: etcd, kube-apiserver, kube-controller-manager and kube-proxy " +
+          "built from Go modules by scripts/k8s.sh (docs/lab.md)",
+      )
+        .choices(["devkube", "real"])
+        .default("devkube"),
+    )
+    .addOption(
+      new Option(
+        "--proxy-mode <mode>",
+        "kube-proxy's mode with --kube real (default nftables)",
+      ).choices(["nftables", "iptables"]),
+    )
     .action(async (options: LabUpCommandOptions) => {
       const { runLabUp } = await import("./lab.ts");
       process.exitCode = await runLabUp(options, labOutput);

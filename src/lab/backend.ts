@@ -1,14 +1,21 @@
-// `herald lab backend`: the web server in each node namespace. It stands for both the
-// backend Pod and kube-proxy: on a node that hosts a backend Pod it answers with the
-// node's name; on any other node it passes the request to a node that does (round-robin,
-// as kube-proxy does for externalTrafficPolicy: Cluster) and relays the answer, so the
-// answer always names the node that served it. It listens on every address, so a
-// LoadBalancer address the agent puts on the node is served with no further setup.
+// `herald lab backend`: the web server in each node namespace. On devkube it stands for
+// both the backend Pod and kube-proxy: on a node that hosts a backend Pod it answers with
+// the node's name; on any other node it passes the request to a node that does
+// (round-robin, as kube-proxy does for externalTrafficPolicy: Cluster) and relays the
+// answer, so the answer always names the node that served it. It listens on every
+// address, so a LoadBalancer address the agent puts on the node is served with no
+// further setup. With real kube-proxy (`--kube real`) it is the Pod alone: kube-proxy
+// picks the endpoint, and a node without a backend Pod answers 503.
+//
+// Every answer says, in CLIENT_HEADER, the address the request came from as the serving
+// node saw it: the client's own when its source was preserved, a node's when it was not.
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Set on a forwarded request: its receiver answers itself or fails, never forwards again. */
 export const FORWARDED_HEADER = "x-herald-lab-forwarded-by";
+/** The request's source address as the answering backend saw it. */
+export const CLIENT_HEADER = "x-herald-lab-client";
 
 export interface BackendOptions {
   readonly node: string;
@@ -20,6 +27,8 @@ export interface BackendOptions {
   /** Default: every IPv4 and IPv6 address. */
   readonly host?: string;
   readonly forwardTimeoutMs?: number;
+  /** Pass requests on to a node with a backend (devkube); false: kube-proxy does that. */
+  readonly forward?: boolean;
 }
 
 export async function startBackend(options: BackendOptions): Promise<Server> {
@@ -28,7 +37,12 @@ export async function startBackend(options: BackendOptions): Promise<Server> {
   let port = options.port;
   const server = createServer((request, response) => {
     const reply = (status: number, text: string) =>
-      response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(text);
+      response
+        .writeHead(status, {
+          "Content-Type": "text/plain; charset=utf-8",
+          [CLIENT_HEADER]: clientAddress(request.socket.remoteAddress),
+        })
+        .end(text);
     let backends: readonly string[];
     try {
       backends = options.backendNodes();
@@ -40,7 +54,7 @@ export async function startBackend(options: BackendOptions): Promise<Server> {
       reply(200, `${options.node}\n`);
       return;
     }
-    if (request.headers[FORWARDED_HEADER] !== undefined) {
+    if (request.headers[FORWARDED_HEADER] !== undefined || options.forward === false) {
       reply(503, `${options.node}: no backend here\n`);
       return;
     }
@@ -63,6 +77,7 @@ export async function startBackend(options: BackendOptions): Promise<Server> {
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, {
           "Content-Type": answer.headers["content-type"] ?? "text/plain",
+          [CLIENT_HEADER]: answer.headers[CLIENT_HEADER] ?? "",
         });
         answer.pipe(response);
       },
@@ -79,6 +94,11 @@ export async function startBackend(options: BackendOptions): Promise<Server> {
   await listen(server, options.port, options.host);
   port = (server.address() as AddressInfo).port;
   return server;
+}
+
+/** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d. */
+function clientAddress(address: string | undefined): string {
+  return (address ?? "").replace(/^::ffff:(?=\d+\.)/, "");
 }
 
 async function listen(server: Server, port: number, host: string | undefined): Promise<void> {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { FORWARDED_HEADER, startBackend } from "./backend.ts";
+import { CLIENT_HEADER, FORWARDED_HEADER, startBackend } from "./backend.ts";
 
 let backendNodes: string[] = [];
 const servers: Server[] = [];
@@ -28,6 +28,17 @@ before(async () => {
   const first = await start("node1", 0);
   port = (first.address() as AddressInfo).port;
   servers.push(first, await start("node2", port), await start("node3", port));
+  // node5 stands for a node beside real kube-proxy: it never forwards.
+  servers.push(
+    await startBackend({
+      node: "node5",
+      backendNodes: () => backendNodes,
+      addresses,
+      port,
+      host: "127.0.0.5",
+      forward: false,
+    }),
+  );
   // node4 has no server: a node that is down.
 });
 
@@ -38,6 +49,12 @@ after(() => {
 async function get(host: string, headers: Record<string, string> = {}): Promise<[number, string]> {
   const response = await fetch(`http://${host}:${port}/`, { headers });
   return [response.status, await response.text()];
+}
+
+async function client(host: string): Promise<string | null> {
+  const response = await fetch(`http://${host}:${port}/`);
+  await response.text();
+  return response.headers.get(CLIENT_HEADER);
 }
 
 describe("lab backend", () => {
@@ -67,5 +84,24 @@ describe("lab backend", () => {
     const [status, text] = await get("127.0.0.1");
     assert.equal(status, 502);
     assert.match(text, /node4 did not answer/);
+  });
+
+  it("says where the request came from: the client, or the node that passed it on", async () => {
+    backendNodes = ["node2"];
+    // Served where it arrived: the client's address (loopback's, from this process).
+    assert.equal(await client("127.0.0.2"), "127.0.0.1");
+    // Passed on from node3 to node2: node2 saw node3's connection, as after SNAT.
+    const relayed = await fetch(`http://127.0.0.3:${port}/`, {});
+    assert.equal(await relayed.text(), "node2\n");
+    assert.match(relayed.headers.get(CLIENT_HEADER) ?? "", /^127\.0\.0\.\d+$/);
+  });
+
+  it("beside real kube-proxy, answers only for its own Pod and never forwards", async () => {
+    backendNodes = ["node2"];
+    const [status, text] = await get("127.0.0.5");
+    assert.equal(status, 503);
+    assert.match(text, /node5: no backend here/);
+    backendNodes = ["node5"];
+    assert.deepEqual(await get("127.0.0.5"), [200, "node5\n"]);
   });
 });

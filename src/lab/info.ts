@@ -2,7 +2,13 @@
 // it is built in one place from the topology and nothing else.
 import { join } from "node:path";
 import { nodeAsn, ROUTER_ASN, type RouterKind } from "./router-config.ts";
-import { API_PORT, BACKEND_PORT, type FamilyPair, type Topology } from "./topology.ts";
+import {
+  API_PORT,
+  BACKEND_PORT,
+  type FamilyPair,
+  type KubeBackend,
+  type Topology,
+} from "./topology.ts";
 
 export const BACKEND_NAMESPACE = "default";
 export const BACKEND_LABELS: Readonly<Record<string, string>> = { app: "lab-web" };
@@ -12,6 +18,15 @@ export interface LabInfo {
   dir: string;
   kubeconfig: string;
   apiServer: string;
+  /** What runs the cluster: which API server, and what routes Service traffic on the nodes. */
+  kube: {
+    backend: KubeBackend;
+    /** "devkube" (Herald's own, in memory) or "kube-apiserver" (with etcd and kube-controller-manager). */
+    server: "devkube" | "kube-apiserver";
+    /** "lab-backend": the backends forward among themselves; "kube-proxy": the real one. */
+    proxy: "lab-backend" | "kube-proxy";
+    proxyMode: "nftables" | "iptables" | null;
+  };
   namespaces: {
     client: string;
     lanclient: string;
@@ -55,11 +70,18 @@ export function kubeconfigPath(dir: string): string {
 
 export function labInfo(topology: Topology, dir: string, backendNodes: readonly string[]): LabInfo {
   const pair = (value: FamilyPair): FamilyPair => ({ ipv4: value.ipv4, ipv6: value.ipv6 });
+  const real = topology.options.kube === "real";
   return {
     name: topology.options.name,
     dir,
     kubeconfig: kubeconfigPath(dir),
-    apiServer: `http://${topology.host.ipv4}:${API_PORT}`,
+    apiServer: `${real ? "https" : "http"}://${topology.host.ipv4}:${API_PORT}`,
+    kube: {
+      backend: real ? "real" : "devkube",
+      server: real ? "kube-apiserver" : "devkube",
+      proxy: real ? "kube-proxy" : "lab-backend",
+      proxyMode: real ? (topology.options.proxyMode ?? "nftables") : null,
+    },
     namespaces: {
       client: topology.clientNamespace,
       lanclient: topology.lanclientNamespace,

@@ -15,6 +15,7 @@ describe("labInfo", () => {
       dir: "/run/herald/lab-lab",
       kubeconfig: "/run/herald/lab-lab/kubeconfig",
       apiServer: "http://198.18.0.2:6443",
+      kube: { backend: "devkube", server: "devkube", proxy: "lab-backend", proxyMode: null },
       namespaces: {
         client: "hl-lab-client",
         lanclient: "hl-lab-lanclient",
@@ -69,6 +70,7 @@ describe("labInfo", () => {
       "dir",
       "kubeconfig",
       "apiServer",
+      "kube",
       "namespaces",
       "nodes",
       "router",
@@ -95,5 +97,33 @@ describe("labInfo", () => {
       nodeASN: 64513,
       routerAddress: { ipv4: "198.18.0.1", ipv6: "fd48:4c42::1" },
     });
+  });
+
+  it("says a real control plane and kube-proxy run, with an https API server", () => {
+    const info = labInfo(
+      topology({ name: "lab", nodes: 1, ipv6: false, index: 0, kube: "real" }),
+      "/run/herald/lab-lab",
+      [],
+    );
+    assert.equal(info.apiServer, "https://198.18.0.2:6443");
+    assert.deepEqual(info.kube, {
+      backend: "real",
+      server: "kube-apiserver",
+      proxy: "kube-proxy",
+      proxyMode: "nftables",
+    });
+    const iptables = labInfo(
+      topology({
+        name: "lab",
+        nodes: 1,
+        ipv6: false,
+        index: 0,
+        kube: "real",
+        proxyMode: "iptables",
+      }),
+      "/run/herald/lab-lab",
+      [],
+    );
+    assert.equal(iptables.kube.proxyMode, "iptables");
   });
 });

@@ -59,10 +59,24 @@ import {
   ownsNamespace,
   routeClashes,
   topology,
+  type KubeBackend,
   type LabNode,
   type Topology,
 } from "./topology.ts";
 import { buildPhases } from "./wiring.ts";
+import {
+  installDeployRbac,
+  KUBE_PROXY_HEALTH_PORT,
+  kubeProxySpec,
+  prepareRealPlane,
+  realKubeconfigs,
+  writeServiceAccountKubeconfigs,
+  type ProxyMode,
+  type RealPlane,
+} from "./real-cluster.ts";
+import { apiserverReady, etcdHealthy } from "../realkube/control-plane.ts";
+import { kubernetesBinaries } from "../realkube/binaries.ts";
+import { freePorts } from "../realkube/real-kube.ts";
 
 export { LabError, type LabRef };
 
@@ -75,6 +89,10 @@ export interface UpOptions extends LabRef {
   readonly router?: RouterKind | null;
   /** Nodes in the router's AS (iBGP), rather than AS 64513 (eBGP). */
   readonly ibgp?: boolean;
+  /** devkube (the default), or a real control plane with kube-proxy on every node. */
+  readonly kube?: KubeBackend;
+  /** kube-proxy's mode with kube "real" (default nftables). */
+  readonly proxyMode?: ProxyMode;
 }
 
 export interface UpResult {
@@ -84,6 +102,8 @@ export interface UpResult {
 }
 
 const READY_TIMEOUT_MS = 30_000;
+/** kube-apiserver takes seconds to start, more on a loaded machine. */
+const REAL_READY_TIMEOUT_MS = 90_000;
 
 export async function labUp(options: UpOptions): Promise<UpResult> {
   requireRoot();
@@ -95,10 +115,15 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     index,
     router: options.router ?? null,
     ibgp: options.ibgp ?? false,
+    kube: options.kube ?? "devkube",
+    ...(options.kube === "real" ? { proxyMode: options.proxyMode ?? "nftables" } : {}),
   };
   const invalid = checkOptions(lab);
   if (invalid) throw new LabError(invalid);
+  if (options.proxyMode !== undefined && lab.kube !== "real")
+    throw new LabError("--proxy-mode chooses real kube-proxy's mode: it needs --kube real");
   await checkRouterTools(lab.router);
+  const kubeBin = lab.kube === "real" ? await realKubeTools(lab.proxyMode ?? "nftables") : null;
   const shape = topology(lab);
   const files = new LabFiles(labDir(options.name, options.dir));
   await refuseClashes(shape);
@@ -112,7 +137,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
   try {
-    return await build(shape, files, options.agents, interrupted.signal);
+    return await build(shape, files, options.agents, kubeBin, interrupted.signal);
   } catch (error) {
     await labDown({ name: options.name, dir: files.dir }).catch(() => {});
     throw error;
@@ -149,11 +174,13 @@ async function build(
   shape: Topology,
   files: LabFiles,
   agents: boolean,
+  kubeBin: string | null,
   signal: AbortSignal,
 ): Promise<UpResult> {
   const allNodes = shape.nodes.map((node) => node.name);
+  const run: LabRun = { shape, files, agents, kubeBin };
   // State first: a down after a failure anywhere below finds what to undo.
-  await files.writeState(stateOf(shape, files, agents, allNodes, {}));
+  await files.writeState(stateOf(run, allNodes, {}));
   await files.writeBackends(allNodes);
 
   await runPhases(buildPhases(shape));
@@ -162,31 +189,53 @@ async function build(
   await startRouter(shape, files);
 
   const info = labInfo(shape, files.dir, allNodes);
-  const apiserver = startProcess(files, apiserverSpec(shape, files));
+  const plane = kubeBin === null ? null : await startRealPlane(run, kubeBin, signal);
+  if (plane === null) {
+    const apiserver = startProcess(files, apiserverSpec(shape, files));
+    await waitFor("the API server", signal, async () => {
+      if (!isRunning(apiserver))
+        throw new LabError(`the API server exited: ${tail(files, "apiserver")}`);
+      const response = await fetch(`${info.apiServer}/readyz`).catch(() => undefined);
+      return response?.ok === true && existsSync(files.kubeconfig);
+    });
+  }
   for (const node of shape.nodes) startProcess(files, backendSpec(node, files));
-  await waitFor("the API server", signal, async () => {
-    if (!isRunning(apiserver))
-      throw new LabError(`the API server exited: ${tail(files, "apiserver")}`);
-    const response = await fetch(`${info.apiServer}/readyz`).catch(() => undefined);
-    return response?.ok === true && existsSync(files.kubeconfig);
-  });
 
   const { api, close } = await connect(files);
   try {
-    await installCluster(api, shape, signal);
-    startProcess(files, endpointsSpec(files));
-    startProcess(files, controllerSpec(files));
+    await installCluster(api, shape, signal, plane !== null);
+    if (plane !== null) {
+      await writeServiceAccountKubeconfigs(api, files, plane, INSTALL_NAMESPACE);
+      for (const node of shape.nodes) startProcess(files, kubeProxySpecOf(run, node));
+    } else startProcess(files, endpointsSpec(files));
+    startProcess(files, controllerSpec(run));
     if (agents)
       for (const node of shape.nodes)
-        for (const spec of agentSpecs(node, files)) startProcess(files, spec);
+        for (const spec of agentSpecs(run, node)) startProcess(files, spec);
 
     await Promise.all([
-      waitFor("the endpoints mirror to sync", signal, () => {
-        const pid = pidOf(files, "endpoints");
-        if (pid === undefined)
-          throw new LabError(`the endpoints mirror exited: ${tail(files, "endpoints")}`);
-        return existsSync(files.endpointsReady);
-      }),
+      plane === null
+        ? waitFor("the endpoints mirror to sync", signal, () => {
+            const pid = pidOf(files, "endpoints");
+            if (pid === undefined)
+              throw new LabError(`the endpoints mirror exited: ${tail(files, "endpoints")}`);
+            return existsSync(files.endpointsReady);
+          })
+        : Promise.resolve(),
+      // kube-proxy's health check answers 200 once its first rules are written.
+      ...(plane === null
+        ? []
+        : shape.nodes.map((node) =>
+            waitFor(`kube-proxy on ${node.name}`, signal, async () => {
+              const role = `kube-proxy-${node.name}`;
+              if (pidOf(files, role) === undefined)
+                throw new LabError(`${role} exited: ${tail(files, role)}`);
+              const response = await fetch(
+                `http://${node.ipv4}:${KUBE_PROXY_HEALTH_PORT}/healthz`,
+              ).catch(() => undefined);
+              return response?.ok === true;
+            }),
+          )),
       ...shape.nodes.map((node) =>
         waitFor(`the backend on ${node.name}`, signal, async () => {
           const response = await fetch(`http://${node.ipv4}:${BACKEND_PORT}/`).catch(
@@ -219,17 +268,35 @@ async function build(
   await sleep(300);
   const running = runningProcesses(files);
   const warnings: string[] = [];
-  for (const spec of allSpecs(shape, files, agents)) {
+  for (const spec of allSpecs(run)) {
     if (!running.has(spec.role))
       warnings.push(`${spec.role} is not running: ${tail(files, spec.role)}`);
   }
-  const state = stateOf(shape, files, agents, allNodes, Object.fromEntries(running));
+  const state = stateOf(run, allNodes, Object.fromEntries(running));
   await files.writeState(state);
   return { state, warnings };
 }
 
-/** CRDs (established), the install namespace and agent key, Nodes, and the backend Pods. */
-async function installCluster(api: LabApi, shape: Topology, signal: AbortSignal): Promise<void> {
+/**
+ * CRDs (established), the install namespace and agent key, Nodes, and the backend Pods;
+ * on a real API server also deploy/'s RBAC, which devkube would not enforce.
+ */
+async function installCluster(
+  api: LabApi,
+  shape: Topology,
+  signal: AbortSignal,
+  real: boolean,
+): Promise<void> {
+  if (real) {
+    await installDeployRbac(api);
+    // The Pods run as the default ServiceAccount, which admission insists exists; the
+    // controller manager makes it too, but perhaps not yet.
+    await api.ensure(`/api/v1/namespaces/${BACKEND_NAMESPACE}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "default", namespace: BACKEND_NAMESPACE },
+    });
+  }
   const { customResourceDefinitions } = await import("../api/crds.ts");
   const crds = customResourceDefinitions();
   for (const crd of crds)
@@ -338,8 +405,12 @@ export async function labBackends(ref: LabRef, nodes: readonly string[]): Promis
     );
     const wantedPods = new Set(wanted.map((node) => backendPodName(node.name)));
     for (const pod of current.items) {
+      // At once: no kubelet will confirm a graceful deletion, so the Pod would stay
+      // Terminating (and, on a real API server, still listed) for ever.
       if (!wantedPods.has(pod.metadata.name))
-        await api.delete(`/api/v1/namespaces/${BACKEND_NAMESPACE}/pods/${pod.metadata.name}`);
+        await api.delete(
+          `/api/v1/namespaces/${BACKEND_NAMESPACE}/pods/${pod.metadata.name}?gracePeriodSeconds=0`,
+        );
     }
     const have = new Set(current.items.map((pod) => pod.metadata.name));
     const now = new Date();
@@ -402,7 +473,12 @@ export async function labHeal(ref: LabRef, nodeName: string): Promise<string[]> 
   const stopped = new Set([...(failure?.stopped ?? []), ...(await namespacePids(node.namespace))]);
   for (const pid of stopped) signal(pid, "SIGCONT");
   if (failure?.mode === "hard") done.push(`${failure.stopped.length} processes continued`);
-  const specs = [backendSpec(node, files), ...(state.agents ? agentSpecs(node, files) : [])];
+  const run = runOf(state, files, shape);
+  const specs = [
+    backendSpec(node, files),
+    ...(run.kubeBin === null ? [] : [kubeProxySpecOf(run, node)]),
+    ...(state.agents ? agentSpecs(run, node) : []),
+  ];
   for (const spec of specs) {
     if (pidOf(files, spec.role) === undefined) {
       startProcess(files, spec);
@@ -426,7 +502,7 @@ export async function labRestartAgent(ref: LabRef, nodeName: string): Promise<st
   if (!state.agents) throw new LabError(`lab ${ref.name} runs no agents (--no-agents)`);
   const pid = pidOf(files, `agent-${node.name}`);
   if (pid !== undefined) await stopProcesses([pid], 10_000);
-  startProcess(files, agentSpec(node, files));
+  startProcess(files, agentSpec(runOf(state, files, shape), node));
   await files.writeState({ ...state, pids: Object.fromEntries(runningProcesses(files)) });
   return `${node.name}'s agent restarted`;
 }
@@ -486,14 +562,36 @@ function apiserverSpec(shape: Topology, files: LabFiles): ProcessSpec {
   };
 }
 
-function controllerSpec(files: LabFiles): ProcessSpec {
+/** What the process specs need to know of a lab. */
+interface LabRun {
+  readonly shape: Topology;
+  readonly files: LabFiles;
+  readonly agents: boolean;
+  /** --kube real: the binaries' directory; null on devkube. */
+  readonly kubeBin: string | null;
+}
+
+function runOf(state: LabState, files: LabFiles, shape: Topology): LabRun {
+  return { shape, files, agents: state.agents, kubeBin: state.kubeBin ?? null };
+}
+
+/** The controller's and agents' kubeconfig: their ServiceAccounts' on a real API server. */
+function clientKubeconfig(run: LabRun, who: "controller" | "agent"): string {
+  return run.kubeBin === null ? run.files.kubeconfig : realKubeconfigs(run.files)[who];
+}
+
+function kubeProxySpecOf(run: LabRun, node: LabNode): ProcessSpec {
+  return kubeProxySpec(node, run.files, run.kubeBin!, run.shape.options.proxyMode ?? "nftables");
+}
+
+function controllerSpec(run: LabRun): ProcessSpec {
   return {
     role: "controller",
     namespace: null,
     args: [
       "controller",
       "--kubeconfig",
-      files.kubeconfig,
+      clientKubeconfig(run, "controller"),
       "--namespace",
       INSTALL_NAMESPACE,
       "--identity",
@@ -518,14 +616,15 @@ function backendSpec(node: LabNode, files: LabFiles): ProcessSpec {
   };
 }
 
-function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
+function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
+  const { files } = run;
   return {
     role: `agent-${node.name}`,
     namespace: node.namespace,
     args: [
       "agent",
       "--kubeconfig",
-      files.kubeconfig,
+      clientKubeconfig(run, "agent"),
       "--node-name",
       node.name,
       "--namespace",
@@ -546,8 +645,8 @@ function agentSpec(node: LabNode, files: LabFiles): ProcessSpec {
 }
 
 /** A node's agent and, beside it, its BIRD: the two containers of the agent's pod. */
-function agentSpecs(node: LabNode, files: LabFiles): ProcessSpec[] {
-  return [agentSpec(node, files), birdSidecarSpec(node, files)];
+function agentSpecs(run: LabRun, node: LabNode): ProcessSpec[] {
+  return [agentSpec(run, node), birdSidecarSpec(node, run.files)];
 }
 
 /**
@@ -565,15 +664,74 @@ function birdSidecarSpec(node: LabNode, files: LabFiles): ProcessSpec {
   };
 }
 
-function allSpecs(shape: Topology, files: LabFiles, agents: boolean): ProcessSpec[] {
+function allSpecs(run: LabRun): ProcessSpec[] {
+  const { shape, files } = run;
+  const cluster =
+    run.kubeBin === null
+      ? [apiserverSpec(shape, files), endpointsSpec(files)]
+      : [
+          { role: "etcd", namespace: null, args: [] },
+          { role: "apiserver", namespace: null, args: [] },
+          { role: "controller-manager", namespace: null, args: [] },
+          ...shape.nodes.map((node) => kubeProxySpecOf(run, node)),
+        ];
   return [
-    apiserverSpec(shape, files),
-    endpointsSpec(files),
-    controllerSpec(files),
+    ...cluster,
+    controllerSpec(run),
     ...shape.nodes.map((node) => backendSpec(node, files)),
-    ...(agents ? shape.nodes.flatMap((node) => agentSpecs(node, files)) : []),
+    ...(run.agents ? shape.nodes.flatMap((node) => agentSpecs(run, node)) : []),
     ...routerSpecs(shape, files),
   ];
+}
+
+/**
+ * etcd, kube-apiserver (ready) and kube-controller-manager as lab processes, on the
+ * host's LAN address, where devkube would listen.
+ */
+async function startRealPlane(run: LabRun, bin: string, signal: AbortSignal): Promise<RealPlane> {
+  const { files } = run;
+  const [etcdPort, etcdPeerPort] = await freePorts(2);
+  const plane = await prepareRealPlane(run.shape, files, bin, [etcdPort!, etcdPeerPort!]);
+  const alive = (role: string) => {
+    if (pidOf(files, role) === undefined)
+      throw new LabError(`${role} exited: ${tail(files, role)}`);
+  };
+  startProcess(files, plane.etcd);
+  await waitFor("etcd", signal, () => {
+    alive("etcd");
+    return etcdHealthy(plane.etcdPort);
+  });
+  startProcess(files, plane.apiserver);
+  await waitFor(
+    "kube-apiserver",
+    signal,
+    () => {
+      alive("apiserver");
+      return apiserverReady(plane.files);
+    },
+    REAL_READY_TIMEOUT_MS,
+  );
+  startProcess(files, plane.controllerManager);
+  return plane;
+}
+
+/** The binaries (built by scripts/k8s.sh if missing) and kube-proxy's tools for `mode`. */
+async function realKubeTools(mode: ProxyMode): Promise<string> {
+  const tool = mode === "nftables" ? "nft" : "iptables-restore";
+  const found = await new Promise<boolean>((resolve) =>
+    spawn("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).once("exit", (code) =>
+      resolve(code === 0),
+    ),
+  );
+  if (!found)
+    throw new LabError(
+      `kube-proxy's ${mode} mode needs ${tool}: apt-get install ${mode === "nftables" ? "nftables" : "iptables"}`,
+    );
+  try {
+    return await kubernetesBinaries({ build: true });
+  } catch (error) {
+    throw new LabError(`--kube real needs the Kubernetes binaries: ${(error as Error).message}`);
+  }
 }
 
 // ---- helpers ----
@@ -591,18 +749,14 @@ async function connect(files: LabFiles): Promise<{ api: LabApi; close: () => Pro
   return { api: new LabApi(config), close: () => config.close() };
 }
 
-function stateOf(
-  shape: Topology,
-  files: LabFiles,
-  agents: boolean,
-  backends: readonly string[],
-  pids: Record<string, number>,
-): LabState {
+function stateOf(run: LabRun, backends: readonly string[], pids: Record<string, number>): LabState {
+  const { shape, files } = run;
   return {
     ...labInfo(shape, files.dir, backends),
     index: shape.options.index,
-    agents,
+    agents: run.agents,
     hostInterface: shape.host.interface,
+    kubeBin: run.kubeBin,
     pids,
   };
 }

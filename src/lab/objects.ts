@@ -122,6 +122,18 @@ export function backendPod(node: LabNode, now: Date): { object: LabObject; statu
       podIP: node.ipv4,
       podIPs,
       startTime: time,
+      // What a kubelet reports of a running container: `kubectl get pods` counts READY from it.
+      containerStatuses: [
+        {
+          name: "web",
+          image: "herald-lab-backend",
+          imageID: "",
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: time } },
+        },
+      ],
     },
   };
 }

@@ -4,6 +4,7 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { loadKubeConfig } from "../kube/kubeconfig.ts";
+import { CLIENT_HEADER } from "./backend.ts";
 import { LabApi } from "./api.ts";
 import type { LabInfo } from "./info.ts";
 import { HERALD } from "./processes.ts";
@@ -77,6 +78,34 @@ export class LabSession {
       timeoutMs + 2000,
     );
     return output.split("\n")[0] ?? "";
+  }
+
+  /**
+   * As curl, with the status and the client's address as the serving backend saw it
+   * (the lab backend's header): the client's own, or a node's when its source was NATed.
+   */
+  async get(
+    where: string,
+    address: string,
+    timeoutMs = 3000,
+  ): Promise<{ status: number; node: string; client: string }> {
+    const host = address.includes(":") ? `[${address}]` : address;
+    const output = await this.exec(
+      where,
+      [
+        "curl",
+        "-sS",
+        "--max-time",
+        String(timeoutMs / 1000),
+        "-w",
+        `\n%{http_code} %header{${CLIENT_HEADER}}`,
+        `http://${host}/`,
+      ],
+      timeoutMs + 2000,
+    );
+    const lines = output.trimEnd().split("\n");
+    const [status, client] = (lines.at(-1) ?? "").split(" ");
+    return { status: Number(status), node: lines[0] ?? "", client: client ?? "" };
   }
 
   /** Nodes whose kernel holds `address` on some interface (`ip -j addr` in each node). */

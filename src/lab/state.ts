@@ -14,6 +14,8 @@ export interface LabState extends LabInfo {
   index: number;
   agents: boolean;
   hostInterface: string;
+  /** --kube real: the directory of kube-proxy and the control plane's binaries. */
+  kubeBin?: string | null;
   /** role -> pid when last written; the pid files are the record `down` trusts. */
   pids: Record<string, number>;
 }
@@ -45,6 +47,8 @@ export class LabFiles {
   readonly bird: string;
   /** The router's BGP daemon: configuration, control sockets (router.ts). */
   readonly router: string;
+  /** --kube real: the control plane's certificates, etcd data and kubeconfigs. */
+  readonly kube: string;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -57,6 +61,7 @@ export class LabFiles {
     this.pids = join(dir, "pids");
     this.bird = join(dir, "bird");
     this.router = routerDir(dir);
+    this.kube = join(dir, "kube");
   }
 
   /** Makes the directory; refuses one that holds something other than a lab. */
@@ -122,6 +127,7 @@ export class LabFiles {
       this.pids,
       this.router,
       this.bird,
+      this.kube,
     ];
   }
 }

@@ -30,6 +30,8 @@ export function labState(ref: LabRef): { state: LabState; files: LabFiles; shape
     // A lab from before --router has no bgp in its state: it runs no BGP daemon.
     router: state.bgp?.router ?? null,
     ibgp: state.bgp !== undefined && state.bgp.nodeASN === state.bgp.routerASN,
+    kube: state.kube?.backend ?? "devkube",
+    proxyMode: state.kube?.proxyMode ?? undefined,
   });
   return { state, files, shape };
 }

@@ -26,7 +26,13 @@ export interface LabOptions {
   readonly router?: RouterKind | null;
   /** The nodes share the router's AS (iBGP) rather than their own (eBGP, the default). */
   readonly ibgp?: boolean;
+  /** The API server: devkube (the default), or a real control plane and kube-proxy. */
+  readonly kube?: KubeBackend;
+  /** kube-proxy's mode with kube "real"; nftables unless chosen. */
+  readonly proxyMode?: "nftables" | "iptables";
 }
+
+export type KubeBackend = "devkube" | "real";
 
 export const MAX_INDEX = 127;
 export const MAX_NODES = 100;
@@ -245,6 +251,12 @@ export function topology(options: LabOptions): Topology {
     ...hostLike(ipv6),
     "net.ipv4.conf.all.arp_ignore": "1",
     "net.ipv4.conf.all.arp_announce": "2",
+    // Real kube-proxy passes a Service's traffic on to endpoints on other nodes, which
+    // needs forwarding on, as Kubernetes requires of every node. The lab's own backends
+    // relay as a proxy would, so devkube labs keep the nodes as plain hosts.
+    ...(options.kube === "real"
+      ? { "net.ipv4.ip_forward": "1", ...(ipv6 ? { "net.ipv6.conf.all.forwarding": "1" } : {}) }
+      : {}),
   };
   const namespaces: LabNamespace[] = [
     // The bridge's namespace carries no addresses of its own: IPv6 off keeps it silent

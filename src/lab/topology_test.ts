@@ -117,6 +117,12 @@ describe("topology", () => {
     const router = lab.namespaces.find((ns) => ns.role === "router")!;
     assert.equal(router.sysctls["net.ipv4.ip_forward"], "1");
     assert.equal(router.sysctls["net.ipv6.conf.all.forwarding"], "1");
+    // Nodes forward only beside real kube-proxy, which sends traffic on to other nodes.
+    assert.ok(!("net.ipv4.ip_forward" in node.sysctls));
+    const real = topology({ ...lab.options, kube: "real" });
+    const realNode = real.namespaces.find((ns) => ns.name === "hl-lab-node1")!;
+    assert.equal(realNode.sysctls["net.ipv4.ip_forward"], "1");
+    assert.equal(realNode.sysctls["net.ipv6.conf.all.forwarding"], "1");
   });
 });
 

@@ -1,10 +1,13 @@
 // ServiceAccount tokens from the TokenRequest API: how the lab and the tests give the
 // controller and each agent the identity deploy/'s RBAC grants, rather than the admin's.
-import type { RawClient } from "../kube/raw.ts";
+/** What a TokenRequest needs of a client: src/kube/raw.ts's, or the lab's. */
+export interface TokenClient {
+  request(method: "POST", path: string, body: unknown, contentType: string): Promise<unknown>;
+}
 
 /** A bound token for namespace/name, valid for `seconds` (the API server's minimum is 600). */
 export async function serviceAccountToken(
-  api: RawClient,
+  api: TokenClient,
   namespace: string,
   name: string,
   seconds = 48 * 3600,

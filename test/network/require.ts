@@ -12,6 +12,8 @@ const PACKAGES: Record<string, string> = {
   bird: "bird2",
   vtysh: "frr",
   gobgpd: "gobgpd",
+  nft: "nftables",
+  iptables: "iptables",
 };
 
 export function requireNetworkTier(programs: readonly string[]): void {
