@@ -2,21 +2,28 @@
 // (DESIGN §9: < 1 s to the first good reply). Builds a lab (root), creates a pool and a
 // service, then repeatedly powers off the announcing node while the client sends a GET on
 // a new connection every 10 ms, and records the time from the failure to the first good
-// reply. Prints one JSON object. Usage: node bench/failover.ts [trials] [nodes]
+// reply. With kube "real" the lab runs kube-apiserver and real kube-proxy, and after the
+// trials come the aftermath runs: 30 s of requests after a hard failure, counting those
+// that still fail because the new announcer's kube-proxy sends them to the dead node's pod
+// (externalTrafficPolicy Cluster), and the same with Local, where it cannot.
+// Prints one JSON object. Usage: node bench/failover.ts [trials] [nodes] [devkube|real]
 import { labDown, labFail, labHeal, labUp } from "../src/lab/lab.ts";
 import { outageAfter } from "../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
 
 const trials = Number(process.argv[2] ?? 20);
 const nodes = Number(process.argv[3] ?? 3);
-const ref = { name: "bench-failover" };
+const kube = process.argv[4] === "real" ? "real" : "devkube";
+const ref = { name: kube === "real" ? "bench-failover-rk" : "bench-failover" };
+const AFTERMATH_MS = 30_000;
+const AFTERMATH_RUNS = 2;
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 await labDown(ref);
-const { state } = await labUp({ ...ref, nodes, ipv6: false, agents: true });
+const { state } = await labUp({ ...ref, nodes, ipv6: false, agents: true, kube });
 const lab = LabSession.open(state);
 const outages: {
   ms: number | undefined;
@@ -24,15 +31,23 @@ const outages: {
   servedBy?: string;
   failedRequests: number;
 }[] = [];
+const aftermath: Record<string, unknown>[] = [];
 try {
   await lab.applyPool("lan", { addresses: [state.localPool.ipv4], announce: "Local" });
-  await lab.createService("web", {});
+  // Beside real kube-proxy the answering pod need not be on the announcing node, so an
+  // answer from a live node may still have come through the failed one, in flight: with
+  // Local the pod is the announcer's own, and the first good reply is the takeover's.
+  await lab.createService("web", kube === "real" ? { externalTrafficPolicy: "Local" } : {});
+  // The announcer once the annotation and the kernel agree: right after a heal the
+  // annotation may still name the node that held the address meanwhile.
   const announcer = async () => {
     const service = await lab.service("web");
     const value = service.annotations["herald.dev/announcing-ipv4"];
-    return value && service.addresses[0]
-      ? { node: value.split(" ")[0]!, address: service.addresses[0] }
-      : undefined;
+    const address = service.addresses[0];
+    if (!value || !address) return undefined;
+    const node = value.split(" ")[0]!;
+    const holders = await lab.holders(address);
+    return holders.length === 1 && holders[0] === node ? { node, address } : undefined;
   };
   for (let trial = 0; trial < trials; trial++) {
     const current = await waitUntil("an announcing node", announcer, 20_000);
@@ -65,6 +80,58 @@ try {
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
   }
+  if (kube === "real")
+    for (const policy of ["Cluster", "Local"] as const) {
+      await lab.api.mergePatch("/api/v1/namespaces/default/services/web", {
+        spec: { externalTrafficPolicy: policy },
+      });
+      for (let run = 0; run < AFTERMATH_RUNS; run++) {
+        const current = await waitUntil("an announcing node", announcer, 20_000);
+        await waitUntil(
+          "a good reply",
+          async () => (await lab.curl("client", current.address, 1000)) !== "",
+          10_000,
+        );
+        // One request every 50 ms, each on a new connection with a 1 s limit: a request
+        // sent to the dead node's pod is one that times out.
+        const probe = lab.probe("client", current.address, {
+          intervalMs: 50,
+          timeoutMs: 1000,
+          durationMs: AFTERMATH_MS + 1500,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const failedAt = Date.now();
+        await labFail(ref, current.node, "hard");
+        const samples = await probe.result;
+        const outage = outageAfter(samples, failedAt, current.node);
+        const recoveredAt = failedAt + (outage.firstGoodReplyMs ?? AFTERMATH_MS);
+        const window = samples.filter(
+          (s) => s.sentAt >= recoveredAt && s.sentAt < failedAt + AFTERMATH_MS,
+        );
+        const failedAfterRecovery = window.filter((s) => !s.ok).length;
+        aftermath.push({
+          externalTrafficPolicy: policy,
+          failed: current.node,
+          firstGoodReplyMs: outage.firstGoodReplyMs ?? null,
+          requestsIn30s: samples.filter(
+            (s) => s.sentAt >= failedAt && s.sentAt < failedAt + AFTERMATH_MS,
+          ).length,
+          failedIn30s: samples.filter(
+            (s) => s.sentAt >= failedAt && s.sentAt < failedAt + AFTERMATH_MS && !s.ok,
+          ).length,
+          requestsAfterRecovery: window.length,
+          failedAfterRecovery,
+          failedShareAfterRecovery: window.length ? failedAfterRecovery / window.length : null,
+        });
+        await labHeal(ref, current.node);
+        await waitUntil(
+          "one holder",
+          async () => (await lab.holders(current.address)).length === 1,
+          15_000,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+    }
 } finally {
   await lab.close();
   await labDown(ref);
@@ -73,6 +140,7 @@ try {
 const measured = outages.flatMap((o) => (o.ms === undefined ? [] : [o.ms])).sort((a, b) => a - b);
 console.log(
   JSON.stringify({
+    kube,
     trials,
     nodes,
     probeIntervalMs: 10,
@@ -85,5 +153,6 @@ console.log(
     },
     medianUnder1s: measured.length === trials && quantile(measured, 0.5) < 1000,
     outages,
+    ...(kube === "real" ? { aftermath } : {}),
   }),
 );

@@ -2,20 +2,28 @@
 // from creating a Service to its route at the router, and from powering off a node to its
 // next hop leaving the router's kernel, with BFD at 100 ms × 3 and then without BFD (the
 // BGP hold timer, at the 9 s hold / 3 s keepalive the peer is given for this). Prints one
-// JSON object. Usage: node bench/routed.ts [services] [failures]
+// JSON object. Usage: node bench/routed.ts [services] [failures] [devkube|real]
 import { labDown, labFail, labHeal, labUp } from "../src/lab/lab.ts";
 import { routerRoutes, routerSessions } from "../src/lab/router.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
 
 const services = Number(process.argv[2] ?? 10);
 const failures = Number(process.argv[3] ?? 5);
-const ref = { name: "bench-routed" };
+const kube = process.argv[4] === "real" ? "real" : "devkube";
+const ref = { name: kube === "real" ? "bench-routed-rk" : "bench-routed" };
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 await labDown(ref);
-const { state } = await labUp({ ...ref, nodes: 3, ipv6: false, agents: true, router: "bird" });
+const { state } = await labUp({
+  ...ref,
+  nodes: 3,
+  ipv6: false,
+  agents: true,
+  router: "bird",
+  kube,
+});
 const lab = LabSession.open(state);
 const toRoute: number[] = [];
 const toAllNextHops: number[] = [];
@@ -97,6 +105,7 @@ try {
 const round = (values: number[]) => values.map((v) => Math.round(v));
 console.log(
   JSON.stringify({
+    kube,
     router: "bird",
     nodes: 3,
     bfd: "100 ms x 3",

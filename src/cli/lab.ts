@@ -17,7 +17,15 @@ export interface LabUpCommandOptions extends LabRef {
   router?: RouterKind;
   ibgp?: boolean;
   kube?: "devkube" | "real";
-  proxyMode?: "nftables" | "iptables";
+  proxyMode?: "nftables" | "iptables" | "ipvs";
+}
+
+export interface LabDemoCommandOptions {
+  name: string;
+  nodes: number;
+  keep: boolean;
+  router: RouterKind;
+  kube?: "devkube" | "real";
 }
 
 type Output = Pick<CommandIO, "stdout" | "stderr">;
@@ -57,10 +65,7 @@ export async function runLabUp(options: LabUpCommandOptions, io: Output): Promis
   });
 }
 
-export async function runLabDemo(
-  options: { name: string; nodes: number; keep: boolean; router: RouterKind },
-  io: Output,
-): Promise<number> {
+export async function runLabDemo(options: LabDemoCommandOptions, io: Output): Promise<number> {
   const { runDemo } = await import("../lab/demo.ts");
   return guarded(io, () => runDemo(options, io.stdout));
 }

@@ -6,9 +6,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { createLogger } from "../log.ts";
 import type { AgentCommandOptions } from "./agent.ts";
 import type { ControllerCommandOptions } from "./controller.ts";
-import type { LabUpCommandOptions } from "./lab.ts";
+import type { LabDemoCommandOptions, LabUpCommandOptions } from "./lab.ts";
 import type { CommandIO } from "./plan.ts";
-import type { RouterKind } from "../lab/router-config.ts";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
@@ -375,8 +374,8 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         "--proxy-mode <mode>",
-        "kube-proxy's mode with --kube real (default nftables)",
-      ).choices(["nftables", "iptables"]),
+        "kube-proxy's mode with --kube real (default nftables; ipvs needs the kernel's IPVS)",
+      ).choices(["nftables", "iptables", "ipvs"]),
     )
     .action(async (options: LabUpCommandOptions) => {
       const { runLabUp } = await import("./lab.ts");
@@ -469,7 +468,15 @@ export function buildProgram(): Command {
         .choices(["bird", "frr", "gobgp"])
         .default("bird"),
     )
-    .action(async (options: { name: string; nodes: number; keep: boolean; router: RouterKind }) => {
+    .addOption(
+      new Option(
+        "--kube <backend>",
+        "devkube, or real: kube-apiserver and kube-proxy (docs/lab.md)",
+      )
+        .choices(["devkube", "real"])
+        .default("devkube"),
+    )
+    .action(async (options: LabDemoCommandOptions) => {
       const { runLabDemo } = await import("./lab.ts");
       process.exitCode = await runLabDemo(options, labOutput);
     });

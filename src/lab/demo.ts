@@ -6,6 +6,7 @@
 import { labDown, labHeal, labFail, labUp } from "./lab.ts";
 import type { LabInfo } from "./info.ts";
 import { routerRoutes, routerSessions, type RouterKind } from "./router.ts";
+import type { KubeBackend } from "./topology.ts";
 import { outageAfter } from "./probe.ts";
 import { LabSession, waitUntil } from "./session.ts";
 
@@ -14,6 +15,8 @@ export interface DemoOptions {
   nodes: number;
   keep: boolean;
   router: RouterKind;
+  /** devkube (default), or kube-apiserver with real kube-proxy. */
+  kube?: KubeBackend;
 }
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -24,7 +27,9 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
   let session: LabSession | undefined;
   try {
     step(
-      `herald lab up --name ${options.name} --nodes ${options.nodes} --ipv6 --router ${options.router}`,
+      `herald lab up --name ${options.name} --nodes ${options.nodes} --ipv6 --router ${options.router}${
+        options.kube === "real" ? " --kube real" : ""
+      }`,
     );
     const { state, warnings } = await labUp({
       ...ref,
@@ -32,6 +37,7 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
       ipv6: true,
       agents: true,
       router: options.router,
+      kube: options.kube ?? "devkube",
     });
     for (const warning of warnings) say(`warning: ${warning}\n`);
     session = LabSession.open(state);
@@ -41,7 +47,11 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
         `router ${state.router.lan.ipv4}, lanclient ${state.lanclient.ipv4}, ` +
         `client ${state.client.ipv4} (behind the router)\n` +
         `API server ${state.apiServer}; kubeconfig ${state.kubeconfig}\n` +
-        `every node runs the Herald agent and a web backend that answers with its node's name\n` +
+        (state.kube.proxy === "kube-proxy"
+          ? `kube-apiserver and kube-controller-manager run on the host, kube-proxy (${state.kube.proxyMode}) on every node\n` +
+            `every node runs the Herald agent and a web backend Pod that answers with its node's name; ` +
+            `kube-proxy may pass a request on to another node's Pod\n`
+          : `every node runs the Herald agent and a web backend that answers with its node's name\n`) +
         `the router runs ${options.router} (AS ${state.bgp.routerASN}), waiting for the nodes (AS ${state.bgp.nodeASN}) to peer\n`,
     );
 

@@ -71,6 +71,7 @@ import {
   prepareRealPlane,
   realKubeconfigs,
   writeServiceAccountKubeconfigs,
+  unsupportedProxyMode,
   type ProxyMode,
   type RealPlane,
 } from "./real-cluster.ts";
@@ -91,8 +92,8 @@ export interface UpOptions extends LabRef {
   readonly ibgp?: boolean;
   /** devkube (the default), or a real control plane with kube-proxy on every node. */
   readonly kube?: KubeBackend;
-  /** kube-proxy's mode with kube "real" (default nftables). */
-  readonly proxyMode?: ProxyMode;
+  /** kube-proxy's mode with kube "real" (default nftables); "ipvs" is refused with the reason. */
+  readonly proxyMode?: ProxyMode | "ipvs";
 }
 
 export interface UpResult {
@@ -116,12 +117,19 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     router: options.router ?? null,
     ibgp: options.ibgp ?? false,
     kube: options.kube ?? "devkube",
-    ...(options.kube === "real" ? { proxyMode: options.proxyMode ?? "nftables" } : {}),
+    ...(options.kube === "real" && options.proxyMode !== "ipvs"
+      ? { proxyMode: options.proxyMode ?? "nftables" }
+      : {}),
   };
   const invalid = checkOptions(lab);
   if (invalid) throw new LabError(invalid);
   if (options.proxyMode !== undefined && lab.kube !== "real")
     throw new LabError("--proxy-mode chooses real kube-proxy's mode: it needs --kube real");
+  const unsupported =
+    options.proxyMode === undefined
+      ? undefined
+      : unsupportedProxyMode(options.proxyMode, existsSync("/proc/net/ip_vs"));
+  if (unsupported) throw new LabError(unsupported);
   await checkRouterTools(lab.router);
   const kubeBin = lab.kube === "real" ? await realKubeTools(lab.proxyMode ?? "nftables") : null;
   const shape = topology(lab);

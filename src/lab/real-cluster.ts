@@ -25,6 +25,20 @@ import { serviceAccountToken } from "../realkube/tokens.ts";
 export type ProxyMode = "nftables" | "iptables";
 export const PROXY_MODES: readonly ProxyMode[] = ["nftables", "iptables"];
 
+/**
+ * Why a kube-proxy mode cannot run on this host, or undefined if it can as far as the
+ * kernel goes. IPVS needs the kernel's IP_VS, which the lab cannot bring.
+ */
+export function unsupportedProxyMode(mode: string, ipvsInKernel: boolean): string | undefined {
+  if ((PROXY_MODES as readonly string[]).includes(mode)) return undefined;
+  if (mode === "ipvs")
+    return ipvsInKernel
+      ? "kube-proxy's IPVS mode is not run by the lab yet: use --proxy-mode nftables or iptables"
+      : "kube-proxy's IPVS mode needs IPVS in the kernel (CONFIG_IP_VS), and this kernel has none " +
+          "(no /proc/net/ip_vs): use --proxy-mode nftables or iptables";
+  return `unknown kube-proxy mode "${mode}": nftables or iptables`;
+}
+
 /** kube-proxy's health port in each node namespace; 200 once its rules are synced. */
 export const KUBE_PROXY_HEALTH_PORT = 10256;
 
@@ -37,6 +51,10 @@ export interface RealPlane {
   readonly etcd: ProcessSpec;
   readonly apiserver: ProcessSpec;
   readonly controllerManager: ProcessSpec;
+}
+
+export function auditLogPath(files: LabFiles): string {
+  return join(files.logs, "apiserver-audit.log");
 }
 
 /** Where each client's kubeconfig is in a real-kube lab: fixed, so heal can restart them. */
@@ -67,6 +85,9 @@ export async function prepareRealPlane(
     etcdPort: etcdPorts[0],
     etcdPeerPort: etcdPorts[1],
     extraAddresses: shape.host.ipv6 ? [shape.host.ipv6] : [],
+    // Who asked the API server for what: `grep herald-agent` there answers "why 403?" and
+    // the benchmarks count each client's requests from it.
+    auditLog: auditLogPath(files),
   };
   const plane = await prepareControlPlane(options);
   // The lab's kubeconfig is the admin's, as devkube's is: the lab's commands, tests and

@@ -31,6 +31,11 @@ export interface ControlPlaneOptions {
   readonly serviceCidrs?: readonly string[];
   /** Extra addresses the serving certificate names (the lab's IPv6 host address). */
   readonly extraAddresses?: readonly string[];
+  /**
+   * Write an audit log here: one JSON line per request, naming its user — how the lab and
+   * the benchmarks count the requests each of Herald's clients makes.
+   */
+  readonly auditLog?: string;
 }
 
 export interface ControlPlaneFiles {
@@ -40,6 +45,8 @@ export interface ControlPlaneFiles {
   readonly controllerManagerKubeconfig: string;
   readonly etcdData: string;
   readonly server: string;
+  /** The audit policy, when options.auditLog asks for a log. */
+  readonly auditPolicy?: string;
 }
 
 export interface ControlPlaneCommands {
@@ -47,6 +54,17 @@ export interface ControlPlaneCommands {
   readonly apiserver: string[];
   readonly controllerManager: string[];
 }
+
+/**
+ * Who did what, not what they sent: metadata only, once per request (at ResponseComplete,
+ * or ResponseStarted for a watch), so a line is a request.
+ */
+const AUDIT_POLICY = {
+  apiVersion: "audit.k8s.io/v1",
+  kind: "Policy",
+  omitStages: ["RequestReceived"],
+  rules: [{ level: "Metadata" }],
+};
 
 export const DEFAULT_SERVICE_CIDRS = ["10.96.0.0/16", "fd00:10:96::/112"] as const;
 
@@ -64,12 +82,18 @@ export async function prepareControlPlane(
   const controllerManagerKubeconfig = join(options.dir, "controller-manager.kubeconfig");
   await writeCertificateKubeconfig(adminKubeconfig, server, pki, ADMIN);
   await writeCertificateKubeconfig(controllerManagerKubeconfig, server, pki, CONTROLLER_MANAGER);
+  let auditPolicy: string | undefined;
+  if (options.auditLog !== undefined) {
+    auditPolicy = join(options.dir, "audit-policy.json");
+    await writeFile(auditPolicy, `${JSON.stringify(AUDIT_POLICY)}\n`);
+  }
   return {
     pki,
     adminKubeconfig,
     controllerManagerKubeconfig,
     etcdData: join(options.dir, "etcd"),
     server,
+    ...(auditPolicy ? { auditPolicy } : {}),
   };
 }
 
@@ -139,6 +163,23 @@ export function controlPlaneCommands(
       // The kubernetes Service's endpoints name the advertise address, which may not be
       // loopback: a test's API server on 127.0.0.1 has no such Service to keep.
       ...(isLoopback(options.address) ? ["--endpoint-reconciler-type", "none"] : []),
+      ...(options.auditLog !== undefined && files.auditPolicy !== undefined
+        ? [
+            "--audit-policy-file",
+            files.auditPolicy,
+            "--audit-log-path",
+            options.auditLog,
+            "--audit-log-format",
+            "json",
+            // Batched: the log must not slow the requests it counts.
+            "--audit-log-mode",
+            "batch",
+            "--audit-log-maxsize",
+            "200",
+            "--audit-log-maxbackup",
+            "1",
+          ]
+        : []),
     ],
     controllerManager: [
       bin("kube-controller-manager"),

@@ -22,6 +22,8 @@ export interface RealKubeOptions {
   readonly controllerManager?: boolean;
   /** Keep the directory (logs, etcd) after stop, for a look at what happened. */
   readonly keep?: boolean;
+  /** Write an audit log (auditLog), to count the requests each client makes. */
+  readonly audit?: boolean;
 }
 
 const START_TIMEOUT_MS = 90_000;
@@ -58,6 +60,7 @@ export class RealKube {
       port: port!,
       etcdPort: etcdPort!,
       etcdPeerPort: etcdPeerPort!,
+      ...(options.audit ? { auditLog: join(dir, "audit.log") } : {}),
     };
     const children: { name: string; child: ChildProcess }[] = [];
     const kube = new RealKube(
@@ -87,6 +90,11 @@ export class RealKube {
       await kube.stop();
       throw error;
     }
+  }
+
+  /** The audit log's path (written only with options.audit). */
+  get auditLog(): string {
+    return join(this.dir, "audit.log");
   }
 
   get server(): string {

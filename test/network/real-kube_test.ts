@@ -7,7 +7,7 @@
 // in local and routed mode, in kube-proxy's nftables and iptables modes.
 // Needs root, the network tools and the Kubernetes binaries (scripts/test.sh builds them).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { LabInfo } from "../../src/lab/info.ts";
@@ -364,5 +364,22 @@ describe("the lab on real Kubernetes, kube-proxy in iptables mode", { concurrenc
     await servedBy(lab, "web", "lanclient", ["node2"]);
     const local = await answering(lab, "lanclient", moved.address, 5);
     assert.deepEqual(local, { nodes: ["node2"], clients: [lab.info.lanclient.ipv4] });
+  });
+});
+
+describe("the lab on real Kubernetes, kube-proxy in IPVS mode", () => {
+  test("is refused up front, with the reason, where the kernel has no IPVS", async (t) => {
+    requireNetworkTier(["ip"]);
+    if (existsSync("/proc/net/ip_vs")) {
+      t.skip("this kernel has IPVS: the refusal is for kernels without it");
+      return;
+    }
+    const ref = { name: `rkv${process.pid % 10000}` };
+    await assert.rejects(
+      labUp({ ...ref, nodes: 1, ipv6: false, agents: false, kube: "real", proxyMode: "ipvs" }),
+      /IPVS in the kernel \(CONFIG_IP_VS\)/,
+    );
+    // Refused before anything was built.
+    assert.equal(existsSync(`/run/herald/lab-${ref.name}`), false);
   });
 });
