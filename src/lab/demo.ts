@@ -62,11 +62,20 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
     };
     say(`AddressPool lan: addresses ${pool.addresses.join(", ")}, announce Local\n`);
     await lab.applyPool("lan", pool);
+    // Beside real kube-proxy, Local: the pod that answers is then the announcer's own, so
+    // the outage measured below is the takeover's, not a request that reached another
+    // node's pod through the failing one while its link was still up.
+    const local = state.kube.proxy === "kube-proxy";
     await lab.createService("web", {
       ipFamilyPolicy: "PreferDualStack",
       ipFamilies: ["IPv4", "IPv6"],
+      ...(local ? { externalTrafficPolicy: "Local" } : {}),
     });
-    say("Service default/web: type LoadBalancer, selector app=lab-web, port 80\n");
+    say(
+      `Service default/web: type LoadBalancer, selector app=lab-web, port 80${
+        local ? ", externalTrafficPolicy Local" : ""
+      }\n`,
+    );
 
     const served = await waitUntil("an announced address", async () => {
       const service = await lab.service("web");
@@ -89,6 +98,7 @@ export async function runDemo(options: DemoOptions, say: (text: string) => void)
     say(`${ipv4} is on: ${(await lab.holders(ipv4)).join(", ")}\n`);
 
     step("traffic: from the LAN, and from the client through the router");
+    if (state.kube.proxy === "kube-proxy") await untilKubeProxyServes(lab, [ipv4, ipv6], say);
     say(`lanclient$ curl http://${ipv4}/      -> ${await lab.curl("lanclient", ipv4)}\n`);
     say(`lanclient$ curl http://[${ipv6}]/ -> ${await lab.curl("lanclient", ipv6)}\n`);
     say(`client$    curl http://${ipv4}/      -> ${await lab.curl("client", ipv4)}\n`);
@@ -196,6 +206,7 @@ async function routedPart(
   say(`router$ ip route show ${address}: via ${route.nexthops.join(", ")}\n`);
 
   step("traffic from the client, spread over the nodes by the router (ECMP)");
+  if (state.kube.proxy === "kube-proxy") await untilKubeProxyServes(lab, [address], say);
   const answers = new Map<string, number>();
   for (let i = 0; i < 30; i++) {
     const who = await lab.curl("client", address);
@@ -222,7 +233,7 @@ async function routedPart(
   say(
     `withdrawn ${withdrawnAt - failedAt} ms after the failure (${bfd ? "BFD" : "hold timer"}); ` +
       `the route now goes via ${remaining.join(", ")}\n` +
-      `client$ curl http://${address}/ -> ${await lab.curl("client", address)}\n`,
+      `client$ curl http://${address}/ -> ${await curlAfterFailure(lab, address, victim.name)}\n`,
   );
 
   step(`heal ${victim.name}`);
@@ -234,4 +245,45 @@ async function routedPart(
   );
   say(`${address} is routed via every node again\n`);
   return true;
+}
+
+/**
+ * A request after a node failure. Beside real kube-proxy a new connection may still be
+ * sent to the dead node's pod — no kubelet reports it gone, and the node-lifecycle
+ * controller does not run in the lab — and time out: try a few times, and say so.
+ */
+async function curlAfterFailure(lab: LabSession, address: string, victim: string): Promise<string> {
+  const url = `http://${address.includes(":") ? `[${address}]` : address}/`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { ok, output } = await lab.tryExec("client", ["curl", "-sS", "--max-time", "1", url]);
+    if (ok) {
+      const who = output.split("\n")[0] ?? "";
+      return attempt === 0
+        ? who
+        : `${who} (${attempt} timed out first: kube-proxy still sends a share to ${victim}'s pod)`;
+    }
+  }
+  return "no answer in 5 tries";
+}
+
+/**
+ * Herald announces an address as soon as its Service has endpoints; kube-proxy writes
+ * its rules for it up to a second later, and rejects the connections until then.
+ */
+async function untilKubeProxyServes(
+  lab: LabSession,
+  addresses: readonly string[],
+  say: (text: string) => void,
+): Promise<void> {
+  const started = Date.now();
+  for (const address of addresses)
+    await waitUntil(
+      `kube-proxy to serve ${address}`,
+      async () => (await lab.get("client", address, 1000).catch(() => undefined))?.status === 200,
+      15_000,
+      100,
+    );
+  say(
+    `kube-proxy serves ${addresses.join(" and ")} (${Date.now() - started} ms after the announcement was seen)\n`,
+  );
 }
