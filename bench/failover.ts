@@ -47,28 +47,26 @@ try {
     const holders = await lab.holders(address);
     return holders.length === 1 ? { node: holders[0]!, address } : undefined;
   };
-  for (let trial = 0; trial < trials; trial++) {
+  /**
+   * Fails the announcer while the client probes, heals it once the probe is done, and
+   * waits until one node holds the address again.
+   */
+  const failAnnouncer = async (probe: {
+    intervalMs: number;
+    timeoutMs: number;
+    durationMs: number;
+  }) => {
     const current = await waitUntil("an announcing node", announcer, 20_000);
     await waitUntil(
       "a good reply",
       async () => (await lab.curl("client", current.address, 1000)) !== "",
       10_000,
     );
-    const probe = lab.probe("client", current.address, {
-      intervalMs: 10,
-      timeoutMs: 3000,
-      durationMs: 3500,
-    });
+    const probing = lab.probe("client", current.address, probe);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const failedAt = Date.now();
     await labFail(ref, current.node, "hard");
-    const outage = outageAfter(await probe.result, failedAt, current.node);
-    outages.push({
-      ms: outage.firstGoodReplyMs,
-      failed: current.node,
-      servedBy: outage.servedBy,
-      failedRequests: outage.failedRequests,
-    });
+    const samples = await probing.result;
     await labHeal(ref, current.node);
     // The healed node takes back the addresses it wins; wait until exactly one holds it.
     await waitUntil(
@@ -77,6 +75,21 @@ try {
       15_000,
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    return { failed: current.node, failedAt, samples };
+  };
+  for (let trial = 0; trial < trials; trial++) {
+    const { failed, failedAt, samples } = await failAnnouncer({
+      intervalMs: 10,
+      timeoutMs: 3000,
+      durationMs: 3500,
+    });
+    const outage = outageAfter(samples, failedAt, failed);
+    outages.push({
+      ms: outage.firstGoodReplyMs,
+      failed,
+      servedBy: outage.servedBy,
+      failedRequests: outage.failedRequests,
+    });
   }
   if (kube === "real")
     for (const policy of ["Cluster", "Local"] as const) {
@@ -84,24 +97,14 @@ try {
         spec: { externalTrafficPolicy: policy },
       });
       for (let run = 0; run < AFTERMATH_RUNS; run++) {
-        const current = await waitUntil("an announcing node", announcer, 20_000);
-        await waitUntil(
-          "a good reply",
-          async () => (await lab.curl("client", current.address, 1000)) !== "",
-          10_000,
-        );
         // One request every 50 ms, each on a new connection with a 1 s limit: a request
         // sent to the dead node's pod is one that times out.
-        const probe = lab.probe("client", current.address, {
+        const { failed, failedAt, samples } = await failAnnouncer({
           intervalMs: 50,
           timeoutMs: 1000,
           durationMs: AFTERMATH_MS + 1500,
         });
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const failedAt = Date.now();
-        await labFail(ref, current.node, "hard");
-        const samples = await probe.result;
-        const outage = outageAfter(samples, failedAt, current.node);
+        const outage = outageAfter(samples, failedAt, failed);
         const recoveredAt = failedAt + (outage.firstGoodReplyMs ?? AFTERMATH_MS);
         const window = samples.filter(
           (s) => s.sentAt >= recoveredAt && s.sentAt < failedAt + AFTERMATH_MS,
@@ -109,7 +112,7 @@ try {
         const failedAfterRecovery = window.filter((s) => !s.ok).length;
         aftermath.push({
           externalTrafficPolicy: policy,
-          failed: current.node,
+          failed,
           firstGoodReplyMs: outage.firstGoodReplyMs ?? null,
           requestsIn30s: samples.filter(
             (s) => s.sentAt >= failedAt && s.sentAt < failedAt + AFTERMATH_MS,
@@ -121,13 +124,6 @@ try {
           failedAfterRecovery,
           failedShareAfterRecovery: window.length ? failedAfterRecovery / window.length : null,
         });
-        await labHeal(ref, current.node);
-        await waitUntil(
-          "one holder",
-          async () => (await lab.holders(current.address)).length === 1,
-          15_000,
-        );
-        await new Promise((resolve) => setTimeout(resolve, 1500));
       }
     }
 } finally {

@@ -11,7 +11,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { LabInfo } from "../../src/lab/info.ts";
-import { labBackends, labDown, labFail, labHeal, labUp } from "../../src/lab/lab.ts";
+import {
+  labBackends,
+  labDown,
+  labFail,
+  labHeal,
+  labUp,
+  type UpOptions,
+} from "../../src/lab/lab.ts";
 import { outageAfter } from "../../src/lab/probe.ts";
 import { routerRoutes } from "../../src/lab/router.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
@@ -125,32 +132,44 @@ function assertNoForbidden(info: LabInfo): void {
   }
 }
 
+/** A lab on real Kubernetes with a Local pool on its LAN, up without warnings. */
+async function upRealLab(ref: { name: string }, options: Partial<UpOptions>): Promise<LabSession> {
+  requireNetworkTier(TOOLS);
+  await labDown(ref);
+  const { state, warnings } = await labUp({
+    ...ref,
+    nodes: 3,
+    ipv6: false,
+    agents: true,
+    kube: "real",
+    ...options,
+  });
+  assert.deepEqual(warnings, []);
+  const lab = LabSession.open(state);
+  await lab.applyPool("lan", { addresses: [state.localPool.ipv4], announce: "Local" });
+  return lab;
+}
+
+/** Checks the logs for 403s, then takes the lab down. */
+async function downRealLab(ref: { name: string }, lab: LabSession | undefined): Promise<void> {
+  try {
+    if (lab) assertNoForbidden(lab.info);
+  } finally {
+    await lab?.close();
+    await labDown(ref);
+  }
+}
+
 describe("the lab on real Kubernetes, kube-proxy in nftables mode", { concurrency: false }, () => {
   const ref = { name: `rk${process.pid % 100000}` };
   let lab: LabSession;
 
   before(async () => {
-    requireNetworkTier(TOOLS);
-    await labDown(ref);
-    const { state, warnings } = await labUp({
-      ...ref,
-      nodes: 3,
-      ipv6: false,
-      agents: true,
-      router: "bird",
-      kube: "real",
-    });
-    assert.deepEqual(warnings, []);
-    lab = LabSession.open(state);
-    await lab.applyPool("lan", { addresses: [state.localPool.ipv4], announce: "Local" });
+    lab = await upRealLab(ref, { router: "bird" });
   });
   // A test that fails half-way leaves no moved pod or Local policy to the next.
-  beforeEach(() => (lab ? reset(lab, ref) : undefined));
-  after(async () => {
-    if (lab) assertNoForbidden(lab.info);
-    await lab?.close();
-    await labDown(ref);
-  });
+  beforeEach(() => (lab as LabSession | undefined) && reset(lab, ref));
+  after(() => downRealLab(ref, lab as LabSession | undefined));
 
   test("runs kube-apiserver, the controller manager and kube-proxy; Herald on its own tokens", async () => {
     assert.deepEqual(lab.info.kube, {
@@ -324,25 +343,9 @@ describe("the lab on real Kubernetes, kube-proxy in iptables mode", { concurrenc
   let lab: LabSession;
 
   before(async () => {
-    requireNetworkTier(TOOLS);
-    await labDown(ref);
-    const { state, warnings } = await labUp({
-      ...ref,
-      nodes: 2,
-      ipv6: false,
-      agents: true,
-      kube: "real",
-      proxyMode: "iptables",
-    });
-    assert.deepEqual(warnings, []);
-    lab = LabSession.open(state);
-    await lab.applyPool("lan", { addresses: [state.localPool.ipv4], announce: "Local" });
+    lab = await upRealLab(ref, { nodes: 2, proxyMode: "iptables" });
   });
-  after(async () => {
-    if (lab) assertNoForbidden(lab.info);
-    await lab?.close();
-    await labDown(ref);
-  });
+  after(() => downRealLab(ref, lab as LabSession | undefined));
 
   test("Cluster reaches both nodes' pods; Local keeps the client's address", async () => {
     assert.equal(lab.info.kube.proxyMode, "iptables");
