@@ -1,6 +1,10 @@
 // Local (L2) mode end to end, on the real kernel: a lab of three nodes running real agents,
 // a router, a client behind it and a client on the LAN. Needs root, iproute2, arping,
-// ndisc6 and curl (scripts/test.sh installs them).
+// ndisc6 and curl (scripts/test.sh installs them). On devkube by default; with
+// HERALD_TEST_KUBE=real (npm run test:real) the same lab runs on kube-apiserver with real
+// kube-proxy, and the Service is externalTrafficPolicy Local, so that the pod that
+// answers is still the announcer's own and the answer names the node that took the
+// traffic (with Cluster, kube-proxy would hand it to any node's pod).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -14,9 +18,11 @@ import {
 import { outageAfter } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { herald } from "../../src/cli/testing.ts";
+import { BACKEND } from "../cluster.ts";
 import { requireNetworkTier } from "./require.ts";
 
 const ref = { name: `lm${process.pid % 100000}` };
+const POLICY = BACKEND === "real" ? "Local" : "Cluster";
 let lab: LabSession;
 
 async function announcer(service: string, family: "ipv4" | "ipv6" = "ipv4") {
@@ -65,7 +71,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
   before(async () => {
     requireNetworkTier(["ip", "arping", "ndisc6", "curl"]);
     await labDown(ref);
-    const { state } = await labUp({ ...ref, nodes: 3, ipv6: true, agents: true });
+    const { state } = await labUp({ ...ref, nodes: 3, ipv6: true, agents: true, kube: BACKEND });
     lab = LabSession.open(state);
     await lab.applyPool("lan", {
       addresses: [state.localPool.ipv4, state.localPool.ipv6],
@@ -81,6 +87,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
     await lab.createService("web", {
       ipFamilyPolicy: "RequireDualStack",
       ipFamilies: ["IPv4", "IPv6"],
+      externalTrafficPolicy: POLICY,
     });
     // One node holds each address, and it is the one the annotation names. Right after
     // the lab came up an address may still move once as the agents first hear of each
@@ -101,6 +108,12 @@ describe("local mode in the lab", { concurrency: false }, () => {
     assert.equal(await soleHolder(ipv4), served.v4.node);
     assert.equal(await soleHolder(ipv6), served.v6.node);
 
+    // kube-proxy writes its rules for a new address up to a second after Herald announces it.
+    for (const address of [ipv4, ipv6])
+      await waitUntil(
+        `${address} served`,
+        async () => (await lab.get("client", address, 1000).catch(() => undefined))?.status === 200,
+      );
     // Every node runs a backend, so the answer names the node that took the traffic.
     assert.equal(await lab.curl("lanclient", ipv4), served.v4.node);
     assert.equal(await lab.curl("lanclient", ipv6), served.v6.node);
@@ -234,7 +247,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
       lab.info.nodes.map((n) => n.name),
     );
     await lab.api.mergePatch("/api/v1/namespaces/default/services/web", {
-      spec: { externalTrafficPolicy: "Cluster" },
+      spec: { externalTrafficPolicy: POLICY },
     });
     await heldBy(address, first);
   });

@@ -1,11 +1,14 @@
 // Routed mode on the real kernel: addresses outside every node's subnet go on the virtual
 // interface (kube-lb0; a bridge without ports on this kernel, which has no dummy driver)
 // of every eligible node, with the pool's aggregation prefix, or a host route for
-// externalTrafficPolicy Local. Needs root (scripts/test.sh installs the tools).
+// externalTrafficPolicy Local. Needs root (scripts/test.sh installs the tools). On
+// devkube by default; with HERALD_TEST_KUBE=real (npm run test:real) the same lab runs on
+// kube-apiserver with real kube-proxy, the agents on their ServiceAccount's token.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { labBackends, labDown, labUp } from "../../src/lab/lab.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
+import { BACKEND } from "../cluster.ts";
 import { requireNetworkTier } from "./require.ts";
 
 const ref = { name: `rm${process.pid % 100000}` };
@@ -43,7 +46,7 @@ describe("routed mode in the lab", { concurrency: false }, () => {
   before(async () => {
     requireNetworkTier(["ip"]);
     await labDown(ref);
-    const { state } = await labUp({ ...ref, nodes: 3, ipv6: false, agents: true });
+    const { state } = await labUp({ ...ref, nodes: 3, ipv6: false, agents: true, kube: BACKEND });
     lab = LabSession.open(state);
   });
   after(async () => {
