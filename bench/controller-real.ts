@@ -8,10 +8,9 @@
 // Requests are counted per user from the API server's audit log. No controller manager
 // runs: nothing else writes. Prints one JSON object.
 // Usage: node bench/controller-real.ts [services] [workers]
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, Pool, request } from "undici";
 import { customResourceDefinitions } from "../src/api/crds.ts";
@@ -22,43 +21,22 @@ import { countAudit } from "../src/realkube/audit.ts";
 import { writeTokenKubeconfig } from "../src/realkube/control-plane.ts";
 import { RealKube } from "../src/realkube/real-kube.ts";
 import { serviceAccountToken } from "../src/realkube/tokens.ts";
+import {
+  controllerArgs as controllerArgs_,
+  cpuMillis,
+  rssMiB,
+  startHerald,
+  stop,
+  untilReady,
+} from "./controller-process.ts";
 
 const count = Number(process.argv[2] ?? 10_000);
 const workers = process.argv[3] ?? "32";
-const bin = fileURLToPath(new URL("../bin/herald.js", import.meta.url));
 const CONTROLLER = "system:serviceaccount:herald-system:herald-controller";
 const REST_SECONDS = 30;
 const children: ChildProcess[] = [];
 
-const rssMiB = (pid: number) =>
-  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-const cpuMillis = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
-
-function start(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "ignore", "inherit"] });
-  children.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-async function untilReady(healthPort: number): Promise<void> {
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${healthPort}/readyz`)
-      .then((response) => response.ok)
-      .catch(() => false);
-    if (ok) return;
-    await sleep(5);
-  }
-}
+const start = (args: string[]) => startHerald(children, args);
 
 const kube = await RealKube.start({ audit: true });
 try {
@@ -91,23 +69,7 @@ try {
   const token = await serviceAccountToken(api, "herald-system", "herald-controller");
   const kubeconfig = join(kube.dir, "controller.kubeconfig");
   await writeTokenKubeconfig(kubeconfig, kube.server, pki.caCert, token);
-  const controllerArgs = (healthPort: number) => [
-    "controller",
-    "--kubeconfig",
-    kubeconfig,
-    "--namespace",
-    "herald-system",
-    "--identity",
-    `bench-${healthPort}`,
-    "--workers",
-    workers,
-    "--metrics-address",
-    "0",
-    "--health-address",
-    `127.0.0.1:${healthPort}`,
-    "--log-level",
-    "warn",
-  ];
+  const controllerArgs = (healthPort: number) => controllerArgs_(kubeconfig, workers, healthPort);
   let controller = start(controllerArgs(17591));
   await untilReady(17591);
 

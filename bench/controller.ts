@@ -9,61 +9,33 @@
 // Prints one JSON object. BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 // passes node flags to every child process, whose pids and roles then go to stderr;
 // BENCH_LOG_LEVEL sets the controllers' (warn by default).
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { V1Service } from "@kubernetes/client-node";
 import { Pool } from "undici";
 import { customResourceDefinitions } from "../src/api/crds.ts";
+import {
+  controllerArgs as controllerArgs_,
+  cpuMillis,
+  rssMiB,
+  startHerald,
+  stop,
+  untilReady,
+} from "./controller-process.ts";
 
 const count = Number(process.argv[2] ?? 10_000);
 const workers = process.argv[3] ?? "32";
-const bin = fileURLToPath(new URL("../bin/herald.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "herald-bench-controller-"));
 const kubeconfig = join(dir, "kubeconfig");
 const children: ChildProcess[] = [];
 
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
-const rssMiB = (pid: number) =>
-  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-// CPU time a process has used (user + system), in ms: on a shared 2-core machine a
-// steadier measure of cost than wall time. /proc/PID/stat counts in clock ticks (100/s).
-const cpuMillis = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function start(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  if (nodeFlags.length > 0) process.stderr.write(`pid ${child.pid}: ${args[0]}\n`);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-async function untilReady(healthPort: number): Promise<void> {
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(5);
-  }
-}
+const start = (args: string[]) => startHerald(children, args, { nodeFlags, stdout: "pipe" });
 
 try {
   const api = start(["dev-apiserver", "--kubeconfig-out", kubeconfig]);
@@ -95,23 +67,8 @@ try {
     metadata: { name: "bench" },
     spec: { addresses: ["10.128.0.0/17"] },
   });
-  const controllerArgs = (healthPort: number) => [
-    "controller",
-    "--kubeconfig",
-    kubeconfig,
-    "--namespace",
-    "herald-system",
-    "--identity",
-    `bench-${healthPort}`,
-    "--workers",
-    workers,
-    "--metrics-address",
-    "0",
-    "--health-address",
-    `127.0.0.1:${healthPort}`,
-    "--log-level",
-    process.env.BENCH_LOG_LEVEL ?? "warn",
-  ];
+  const controllerArgs = (healthPort: number) =>
+    controllerArgs_(kubeconfig, workers, healthPort, process.env.BENCH_LOG_LEVEL ?? "warn");
   let controller = start(controllerArgs(17581));
   await untilReady(17581);
 
