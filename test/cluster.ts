@@ -52,6 +52,11 @@ export interface ClusterOptions {
   crds?: boolean;
   /** Start kube-controller-manager beside a real API server (ignored on devkube). */
   controllerManager?: boolean;
+  /**
+   * devkube only: how often it sends a bookmark to each watch that asks for them (default
+   * 1000 ms). A real API server keeps its own pace, about one a minute, and ignores this.
+   */
+  bookmarkIntervalMs?: number;
   backend?: Backend;
 }
 
@@ -64,7 +69,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     real = await RealKube.start({ controllerManager: options.controllerManager ?? false });
     kubeconfig = real.adminKubeconfig();
   } else {
-    devkube = await DevKube.start({ bookmarkIntervalMs: 1000 });
+    devkube = await DevKube.start({ bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
     kubeconfig = devkube.kubeconfig();
   }
   const config = new PooledKubeConfig();

@@ -88,6 +88,8 @@ export function crdResourceTypes(object: KubeObject): ResourceType[] {
       categories: names.categories ?? [],
       namespaced: spec.scope === "Namespaced",
       statusSubresource: version.subresources?.status !== undefined,
+      generation: true,
+      updateNeedsVersion: true,
       selectableFields: (version.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, "")),
       // As in Kubernetes, Age is a default column only when the CRD declares none.
       printerColumns: version.additionalPrinterColumns?.length

@@ -9,7 +9,7 @@ import { ServiceAddresses } from "./defaults.ts";
 import type { ResourceRegistry } from "./registry.ts";
 import { apiVersionOf, resourceKey, type ResourceType } from "./resources.ts";
 import type { Selector } from "./selectors.ts";
-import { alreadyExists, conflict, failure, invalid, notFound } from "./status.ts";
+import { alreadyExists, conflict, failure, invalid, notFound, versionRequired } from "./status.ts";
 import { objectJson, type KubeObject, type Store } from "./store.ts";
 import { now } from "./time.ts";
 
@@ -107,9 +107,9 @@ export class Objects {
     const metadata = object.metadata;
     metadata.uid = randomUUID();
     metadata.creationTimestamp = now();
-    // Kinds without a spec (ConfigMap, Secret, Event…) have no generation in Kubernetes.
-    if (object.spec !== undefined || type.crd) metadata.generation = 1;
+    if (type.generation) metadata.generation = 1;
     else delete metadata.generation;
+    dropEmptyMetadata(metadata);
     delete metadata.deletionTimestamp;
     delete metadata.resourceVersion;
     if (
@@ -143,6 +143,8 @@ export class Objects {
       );
     }
     const wantedRv = incoming.metadata.resourceVersion;
+    if (type.updateNeedsVersion && (wantedRv === undefined || wantedRv === ""))
+      throw versionRequired(type, name);
     if (
       wantedRv !== undefined &&
       wantedRv !== "" &&
@@ -185,6 +187,7 @@ export class Objects {
     }
     next.apiVersion = apiVersionOf(type);
     next.kind = type.kind;
+    dropEmptyMetadata(next.metadata);
     admit(type, next, current, this.admission(url, subresource === "status"));
     const nextSpec = current.metadata.generation === undefined ? undefined : specOf(next);
     if (nextSpec !== undefined && nextSpec !== storedSpecOf(current))
@@ -343,6 +346,19 @@ function asObject(body: unknown, type: ResourceType): KubeObject {
     typeof object.metadata === "object" && object.metadata !== null ? object.metadata : {}
   ) as KubeObject["metadata"];
   return object;
+}
+
+/**
+ * As the API server stores metadata: empty labels, annotations, finalizers and owner
+ * references are left out (Go's omitempty), so that a JSON patch can no more add to an
+ * empty `labels` here than there.
+ */
+function dropEmptyMetadata(metadata: KubeObject["metadata"]): void {
+  for (const field of ["labels", "annotations", "finalizers", "ownerReferences"]) {
+    const value = metadata[field];
+    if (typeof value === "object" && value !== null && Object.keys(value).length === 0)
+      delete metadata[field];
+  }
 }
 
 function isName(name: string): boolean {

@@ -26,6 +26,17 @@ export interface ResourceType {
   /** Field selectors beyond metadata.name and metadata.namespace. */
   selectableFields: string[];
   printerColumns: PrinterColumn[];
+  // What the kind's strategy in kube-apiserver decides, which differs from kind to kind:
+  /** Sets metadata.generation and counts spec changes in it (Pods, workloads, CRDs, CRs). */
+  generation?: boolean;
+  /** A PUT to a missing object creates it (Leases, Events, RBAC); others get 404. */
+  createOnUpdate?: boolean;
+  /** A PUT must name the resourceVersion it replaces (Leases, CRDs, CRs); others may omit it. */
+  updateNeedsVersion?: boolean;
+  /** Time fields ("firstTimestamp", "status.conditions[].lastTransitionTime"): to the second. */
+  timeFields?: string[];
+  /** MicroTime fields ("spec.renewTime"): six fractional digits, stored in UTC. */
+  microTimeFields?: string[];
   /** Custom resources: the compiled schema of this version, and its source for OpenAPI. */
   schema?: CompiledSchema;
   openApiSchema?: unknown;
@@ -80,6 +91,7 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
     shortNames: ["svc"],
     categories: ["all"],
     statusSubresource: true,
+    timeFields: ["status.conditions[].lastTransitionTime"],
     selectableFields: ["spec.type", "spec.clusterIP"],
     printerColumns: [
       { name: "Type", type: "string", jsonPath: ".spec.type" },
@@ -105,6 +117,7 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   }),
   builtIn("", "v1", "Pod", "pods", {
     shortNames: ["po"],
+    generation: true,
     categories: ["all"],
     statusSubresource: true,
     selectableFields: ["spec.nodeName", "status.phase", "status.podIP", "spec.serviceAccountName"],
@@ -122,6 +135,9 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   builtIn("", "v1", "ConfigMap", "configmaps", { shortNames: ["cm"], printerColumns: [AGE] }),
   builtIn("", "v1", "Event", "events", {
     shortNames: ["ev"],
+    createOnUpdate: true,
+    timeFields: ["firstTimestamp", "lastTimestamp"],
+    microTimeFields: ["eventTime", "series.lastObservedTime"],
     selectableFields: [
       "involvedObject.kind",
       "involvedObject.namespace",
@@ -140,6 +156,9 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   }),
   builtIn("events.k8s.io", "v1", "Event", "events", {
     shortNames: ["ev"],
+    createOnUpdate: true,
+    timeFields: ["deprecatedFirstTimestamp", "deprecatedLastTimestamp"],
+    microTimeFields: ["eventTime", "series.lastObservedTime"],
     selectableFields: ["regarding.kind", "regarding.namespace", "regarding.name", "reason", "type"],
     printerColumns: [
       { name: "Type", type: "string", jsonPath: ".type" },
@@ -148,6 +167,7 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
     ],
   }),
   builtIn("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", {
+    generation: true,
     printerColumns: [
       { name: "AddressType", type: "string", jsonPath: ".addressType" },
       { name: "Endpoints", type: "string", jsonPath: ".endpoints[*].addresses[0]" },
@@ -155,6 +175,9 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
     ],
   }),
   builtIn("coordination.k8s.io", "v1", "Lease", "leases", {
+    createOnUpdate: true,
+    updateNeedsVersion: true,
+    microTimeFields: ["spec.acquireTime", "spec.renewTime"],
     printerColumns: [{ name: "Holder", type: "string", jsonPath: ".spec.holderIdentity" }, AGE],
   }),
   // Stored, not modelled: what Herald's install manifests (deploy/) create besides its own
@@ -167,6 +190,7 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
     shortNames: ["deploy"],
     categories: ["all"],
     statusSubresource: true,
+    generation: true,
     printerColumns: [
       { name: "Ready", type: "string", jsonPath: ".status.readyReplicas" },
       { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
@@ -177,28 +201,37 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
     shortNames: ["ds"],
     categories: ["all"],
     statusSubresource: true,
+    generation: true,
     printerColumns: [
       { name: "Desired", type: "integer", jsonPath: ".status.desiredNumberScheduled" },
       { name: "Ready", type: "integer", jsonPath: ".status.numberReady" },
       AGE,
     ],
   }),
-  builtIn("rbac.authorization.k8s.io", "v1", "Role", "roles", { printerColumns: [AGE] }),
+  builtIn("rbac.authorization.k8s.io", "v1", "Role", "roles", {
+    createOnUpdate: true,
+    printerColumns: [AGE],
+  }),
   builtIn("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", {
+    createOnUpdate: true,
     printerColumns: [{ name: "Role", type: "string", jsonPath: ".roleRef.name" }, AGE],
   }),
   builtIn("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", {
     namespaced: false,
+    createOnUpdate: true,
     printerColumns: [AGE],
   }),
   builtIn("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", {
     namespaced: false,
+    createOnUpdate: true,
     printerColumns: [{ name: "Role", type: "string", jsonPath: ".roleRef.name" }, AGE],
   }),
   builtIn("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", {
     shortNames: ["crd", "crds"],
     namespaced: false,
     statusSubresource: true,
+    generation: true,
+    updateNeedsVersion: true,
     printerColumns: [{ name: "Created At", type: "date", jsonPath: ".metadata.creationTimestamp" }],
   }),
 ];

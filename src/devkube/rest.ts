@@ -80,6 +80,11 @@ export async function serveResource(
   }
   if (method === "PUT") {
     const body = await readBody(request);
+    if (!current && type.createOnUpdate && subresource === undefined) {
+      // Created, as kube-apiserver does for these kinds, whatever resourceVersion it names.
+      const created = write(() => objects.create(type, namespace, namedAs(body, name), url));
+      return sendRawJson(response, 201, objectJson(created));
+    }
     const updated = write(() => objects.update(type, namespace, name, body, subresource, url));
     return sendObject(request, response, type, updated);
   }
@@ -100,10 +105,27 @@ export async function serveResource(
       apiVersion: "v1",
       metadata: {},
       status: "Success",
-      details: { name, group: type.group, kind: type.plural, uid: result.metadata.uid },
+      details: {
+        name,
+        ...(type.group === "" ? {} : { group: type.group }),
+        kind: type.plural,
+        uid: result.metadata.uid,
+      },
     });
   }
   throw failure(405, `method ${method} not allowed`);
+}
+
+/** A PUT's body, named as on the URL (a different name is refused as on update). */
+function namedAs(body: unknown, name: string): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { metadata } = body as { metadata?: { name?: unknown } };
+  if (metadata?.name !== undefined && metadata.name !== name)
+    throw failure(
+      400,
+      `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`,
+    );
+  return { ...body, metadata: { ...metadata, name } };
 }
 
 /** `dryRun=All`, the only value Kubernetes defines; anything else is refused, as there. */

@@ -36,10 +36,17 @@ export function failure(
       status: "Failure",
       message,
       reason,
-      ...(details ? { details } : {}),
+      ...(details ? { details: withoutEmptyGroup(details) } : {}),
       code,
     },
   };
+}
+
+/** The core group is "", which Go's omitempty leaves out of the details. */
+function withoutEmptyGroup<T extends { group?: string }>(details: T): T | Omit<T, "group"> {
+  if (details.group !== "") return details;
+  const { group: _group, ...rest } = details;
+  return rest;
 }
 
 function qualified(type: ResourceType): string {
@@ -67,6 +74,21 @@ export const conflict = (type: ResourceType, name: string) =>
     `Operation cannot be fulfilled on ${qualified(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
     { name, group: type.group, kind: type.plural },
   );
+
+/** 422 for a PUT without a resourceVersion, of a kind that allows no unconditional update. */
+export const versionRequired = (type: ResourceType, name: string) => {
+  const cause: FieldCause = {
+    reason: "FieldValueInvalid",
+    field: "metadata.resourceVersion",
+    message: "Invalid value: 0: must be specified for an update",
+  };
+  return failure(422, `${qualified(type)} "${name}" is invalid: ${cause.field}: ${cause.message}`, {
+    name,
+    group: type.group,
+    kind: type.plural,
+    causes: [cause],
+  });
+};
 
 /** 422 with one cause per field, worded as kubectl prints them. */
 export function invalid(type: ResourceType, name: string, causes: FieldCause[]): StatusError {

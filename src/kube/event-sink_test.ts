@@ -1,29 +1,20 @@
-// The event recorder writing real core/v1 Events into devkube.
+// The event recorder writing real core/v1 Events into an API server.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { DevKube } from "../devkube/server.ts";
+import { startCluster, type TestCluster } from "../../test/cluster.ts";
 import { FakeClock } from "./clock.ts";
 import { CoreV1EventSink, RawEventSink } from "./event-sink.ts";
 import { EventNotFound, EventRecorder, type EventSink } from "./events.ts";
 import { RawClient } from "./raw.ts";
 
-let kube: DevKube;
-let core: CoreV1Api;
-let raw: RawClient;
+let cluster: TestCluster;
 
-before(async () => {
-  kube = await DevKube.start();
-  const config = new KubeConfig();
-  config.loadFromString(kube.kubeconfig());
-  core = config.makeApiClient(CoreV1Api);
-  raw = new RawClient(config);
-});
-after(() => kube.stop());
+before(async () => (cluster = await startCluster({ crds: false })));
+after(() => cluster.stop());
 
 const sinks: [string, () => EventSink][] = [
-  ["CoreV1EventSink", () => new CoreV1EventSink(core)],
-  ["RawEventSink", () => new RawEventSink(raw)],
+  ["CoreV1EventSink", () => new CoreV1EventSink(cluster.core)],
+  ["RawEventSink", () => new RawEventSink(new RawClient(cluster.config))],
 ];
 
 for (const [sinkName, makeSink] of sinks)
@@ -49,7 +40,7 @@ for (const [sinkName, makeSink] of sinks)
       recorder.normal(service, "AddressAllocated", "192.0.2.10 from pool lan");
       await recorder.flush();
       const events = (
-        await core.listNamespacedEvent({
+        await cluster.core.listNamespacedEvent({
           namespace: "default",
           fieldSelector: `involvedObject.name=${service.name}`,
         })
@@ -80,7 +71,7 @@ for (const [sinkName, makeSink] of sinks)
       );
       await recorder.flush();
       const events = (
-        await core.listNamespacedEvent({
+        await cluster.core.listNamespacedEvent({
           namespace: "default",
           fieldSelector: `involvedObject.kind=AddressPool,involvedObject.name=lan-${sinkName.toLowerCase()}`,
         })

@@ -1,22 +1,20 @@
-// KubeLeaseStore and LeaderElector against Leases in devkube.
+// KubeLeaseStore and LeaderElector against Leases in an API server.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
-import { DevKube } from "../devkube/server.ts";
+import { ApiException, CoordinationV1Api } from "@kubernetes/client-node";
+import { devkubeOnly, startCluster, type TestCluster } from "../../test/cluster.ts";
 import { realClock } from "./clock.ts";
 import { LeaderElector, LeaseConflict, LeaseNotFound, type Lease } from "./leader.ts";
-import { KubeLeaseStore } from "./lease-store.ts";
+import { KubeLeaseStore, type LeaseApi } from "./lease-store.ts";
 
-let kube: DevKube;
+let cluster: TestCluster;
 let leases: CoordinationV1Api;
 
 before(async () => {
-  kube = await DevKube.start();
-  const config = new KubeConfig();
-  config.loadFromString(kube.kubeconfig());
-  leases = config.makeApiClient(CoordinationV1Api);
+  cluster = await startCluster({ crds: false });
+  leases = cluster.config.makeApiClient(CoordinationV1Api);
 });
-after(() => kube.stop());
+after(() => cluster.stop());
 
 const lease: Lease = {
   holderIdentity: "pod-a",
@@ -40,11 +38,10 @@ describe("KubeLeaseStore", () => {
 
   it("writes timestamps as MicroTime, as the API server stores them", async () => {
     const stored = await leases.readNamespacedLease({ name: "store-a", namespace: "kube-system" });
-    const raw = (await (
-      await fetch(`${kube.url}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/store-a`)
-    ).json()) as {
-      spec: { acquireTime: string; renewTime: string };
-    };
+    const raw = (await cluster.request(
+      "GET",
+      "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/store-a",
+    )) as { spec: { acquireTime: string; renewTime: string } };
     assert.equal(raw.spec.acquireTime, "2024-01-01T00:00:00.123000Z");
     assert.equal(raw.spec.renewTime, "2024-01-01T00:00:05.000000Z");
     assert.equal(stored.spec?.holderIdentity, "pod-a");
@@ -57,16 +54,43 @@ describe("KubeLeaseStore", () => {
     assert.notEqual(renewed.resourceVersion, current.resourceVersion);
     await assert.rejects(store.update({ ...current, holderIdentity: "pod-b" }), LeaseConflict);
     await assert.rejects(store.create(lease), LeaseConflict);
+  });
+
+  it("writes a lease that is gone anew on update, as the API server creates Leases on PUT", async () => {
+    const store = new KubeLeaseStore(leases, "kube-system", "vanished");
+    const written = await store.update({ ...lease, resourceVersion: "1" });
+    assert.ok(written.resourceVersion);
+    assert.equal((await store.get())?.holderIdentity, lease.holderIdentity);
+  });
+
+  it("reads a 404 on update as LeaseNotFound, from an API that refuses to create", async () => {
+    const refusing: LeaseApi = {
+      readNamespacedLease: () => Promise.reject(new Error("not called")),
+      createNamespacedLease: () => Promise.reject(new Error("not called")),
+      replaceNamespacedLease: () =>
+        Promise.reject(new ApiException(404, 'leases "never" not found', "", {})),
+    };
     await assert.rejects(
-      new KubeLeaseStore(leases, "kube-system", "never").update({ ...lease, resourceVersion: "1" }),
+      new KubeLeaseStore(refusing, "kube-system", "never").update({
+        ...lease,
+        resourceVersion: "1",
+      }),
       LeaseNotFound,
     );
-    kube.failNext(1, 500);
-    await assert.rejects(store.get(), (error) => !(error instanceof LeaseConflict));
   });
+
+  it(
+    "passes a server failure on as it is, not as a conflict",
+    { skip: devkubeOnly("answers a request with 500 on demand (failNext)") },
+    async () => {
+      const store = new KubeLeaseStore(leases, "kube-system", "store-a");
+      cluster.devkube!.failNext(1, 500);
+      await assert.rejects(store.get(), (error) => !(error instanceof LeaseConflict));
+    },
+  );
 });
 
-describe("LeaderElector over devkube", () => {
+describe("LeaderElector over the API server", () => {
   it("lets one of three lead at any instant, and hands over on stop", async () => {
     const electors = ["a", "b", "c"].map(
       (identity) =>
