@@ -68,6 +68,20 @@ if (only.length === 0 || only.includes("controller")) {
   });
 }
 
+if (only.length === 0 || only.includes("reconcile")) {
+  const runs = [1, 2, 3].map(() => run("reconcile.ts", ["2000", "15"]));
+  const mid = (pick: (r: Record<string, unknown>) => number) =>
+    runs.map(pick).sort((a, b) => a - b)[1];
+  save("reconcile", {
+    target:
+      "the agent's own cost with 2,000 services (kernel in memory): a resync that changes nothing, and one service added",
+    coldStartMs: mid((r) => r.coldStartMs as number),
+    resyncReconcileMsMedian: mid((r) => (r.resyncReconcileMs as { median: number }).median),
+    oneServiceAddedMs: mid((r) => r.oneServiceAddedMs as number),
+    runs,
+  });
+}
+
 if (only.length === 0 || only.includes("detector")) {
   // DETECTOR_SOAK_SECONDS=600 adds the ten-minute soak under CPU load (off by default).
   save("detector", {
