@@ -8,51 +8,50 @@
 // gratuitous ARP / unsolicited NA, then by the Service annotation, an event and the
 // NodeState — in that order, because traffic must move before the API hears of it.
 import { join } from "node:path";
-import type { KubernetesObject } from "@kubernetes/client-node";
-import { AGENT_CONFIG_NAME, type AgentConfigSpec } from "../api/agentconfig.ts";
+import { AGENT_CONFIG_NAME } from "../api/agentconfig.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
-import type { BGPSessionStatus, NodeStateStatus } from "../api/nodestate.ts";
-import type { ServiceObject } from "../api/service.ts";
-import { parseAddress } from "../ipam/address.ts";
-import { PoolSet } from "../ipam/pool-set.ts";
+import type { BGPSessionStatus, NodeInterface } from "../api/nodestate.ts";
 import { PoolCatalog } from "../controller/pools.ts";
 import { realClock, type Clock, type TimerHandle } from "../kube/clock.ts";
 import { CoreV1EventSink } from "../kube/event-sink.ts";
 import { EventRecorder } from "../kube/events.ts";
-import { Informer } from "../kube/informer.ts";
+import { Informer, type CachedObject } from "../kube/informer.ts";
 import type { PooledKubeConfig } from "../kube/kubeconfig.ts";
 import { makeApiClient } from "../kube/client.ts";
 import { ApiError, RawClient } from "../kube/raw.ts";
 import { TokenBucket } from "../kube/ratelimit.ts";
 import type { Logger } from "../log.ts";
 import { CoreV1Api } from "@kubernetes/client-node";
-import {
-  decideAnnouncements,
-  type AddressDecision,
-  type PoolInfo,
-  type Placement,
-} from "./announcements.ts";
+import type { AddressDecision, NodeInfo } from "./announcements.ts";
 import { electAnnouncer } from "./election.ts";
 import {
   endpointsByService,
   nodeInfo,
   nodeInternalAddresses,
-  poolInfo,
   serviceInfo,
+  type AgentConfigObject,
+  type BGPAdvertisementObject,
+  type BGPPeerObject,
+  type ConfigMapObject,
   type EndpointSliceObject,
   type NodeObject,
+  type NodeStateObject,
+  type PoolObject,
+  type SecretObject,
 } from "./cluster-view.ts";
 import { agentSettings, type AgentSettings } from "./settings.ts";
 import { PeerLiveness } from "./peer-liveness.ts";
 import { BirdDaemon, type BirdMode } from "./bird/daemon.ts";
 import { Routing } from "./routing.ts";
-import { ANNOUNCING_ANNOTATION } from "../api/service.ts";
+import { ANNOUNCING_ANNOTATION, splitKey, type ServiceObject } from "../api/service.ts";
 import { Reporter, type AnnouncedHere } from "./reporter.ts";
-import { placeOn, regexProblems } from "./placement.ts";
+import { regexProblems } from "./placement.ts";
 import type { Kernel, KernelInterface } from "./kernel/kernel.ts";
-import { planAddressChanges } from "./kernel/plan.ts";
+import { applyAddressChanges } from "./kernel/kernel.ts";
+import { planAddressChanges, type AddressAssignment } from "./kernel/plan.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import type { DetectorStats } from "./detector/detector.ts";
+import { desiredAddresses, planNode, type AgentSnapshot } from "./plan.ts";
 
 /** What the agent needs of the failure detector (detector/detector.ts). */
 export interface Detector {
@@ -108,18 +107,18 @@ export class Agent {
   private readonly log: Logger;
   private readonly raw: RawClient;
   private readonly events: EventRecorder;
-  private readonly services: Informer<KubernetesObject>;
-  private readonly slices: Informer<KubernetesObject>;
-  private readonly nodes: Informer<KubernetesObject>;
-  private readonly pools: Informer<KubernetesObject>;
-  private readonly agentConfigs: Informer<KubernetesObject>;
-  private readonly nodeStates: Informer<KubernetesObject>;
-  private readonly secrets: Informer<KubernetesObject>;
-  private readonly bgpPeers: Informer<KubernetesObject>;
-  private readonly bgpAdvertisements: Informer<KubernetesObject>;
+  private readonly services: Informer<ServiceObject>;
+  private readonly slices: Informer<EndpointSliceObject>;
+  private readonly nodes: Informer<NodeObject>;
+  private readonly pools: Informer<PoolObject>;
+  private readonly agentConfigs: Informer<AgentConfigObject>;
+  private readonly nodeStates: Informer<NodeStateObject>;
+  private readonly secrets: Informer<SecretObject>;
+  private readonly bgpPeers: Informer<BGPPeerObject>;
+  private readonly bgpAdvertisements: Informer<BGPAdvertisementObject>;
   private readonly routing: Routing;
   private sessions: BGPSessionStatus[] = [];
-  private readonly kubeProxy: Informer<KubernetesObject>;
+  private readonly kubeProxy: Informer<ConfigMapObject>;
   private readonly catalog = new PoolCatalog();
   private readonly liveness: PeerLiveness;
   private readonly reporter: Reporter;
@@ -176,25 +175,27 @@ export class Agent {
       instance: options.nodeName,
       log: this.log,
     });
-    const informer = (path: string, fieldSelector?: string) =>
-      new Informer<KubernetesObject>({
+    const informer = <T extends CachedObject>(path: string, fieldSelector?: string) =>
+      new Informer<T>({
         config: options.config,
         path,
         fieldSelector,
-        list: (o) => this.raw.list<KubernetesObject>(path, o),
+        list: (o) => this.raw.list<T>(path, o),
         log: this.log,
         clock: this.clock,
       });
-    this.services = informer("/api/v1/services");
-    this.slices = informer("/apis/discovery.k8s.io/v1/endpointslices");
-    this.nodes = informer("/api/v1/nodes");
-    this.pools = informer(`/apis/${GROUP}/${VERSION}/addresspools`);
-    this.agentConfigs = informer(`/apis/${GROUP}/${VERSION}/agentconfigs`);
-    this.nodeStates = informer(`/apis/${GROUP}/${VERSION}/nodestates`);
+    this.services = informer<ServiceObject>("/api/v1/services");
+    this.slices = informer<EndpointSliceObject>("/apis/discovery.k8s.io/v1/endpointslices");
+    this.nodes = informer<NodeObject>("/api/v1/nodes");
+    this.pools = informer<PoolObject>(`/apis/${GROUP}/${VERSION}/addresspools`);
+    this.agentConfigs = informer<AgentConfigObject>(`/apis/${GROUP}/${VERSION}/agentconfigs`);
+    this.nodeStates = informer<NodeStateObject>(`/apis/${GROUP}/${VERSION}/nodestates`);
     // The whole namespace: the detector key and the BGP passwords live there.
-    this.secrets = informer(`/api/v1/namespaces/${options.namespace}/secrets`);
-    this.bgpPeers = informer(`/apis/${GROUP}/${VERSION}/bgppeers`);
-    this.bgpAdvertisements = informer(`/apis/${GROUP}/${VERSION}/bgpadvertisements`);
+    this.secrets = informer<SecretObject>(`/api/v1/namespaces/${options.namespace}/secrets`);
+    this.bgpPeers = informer<BGPPeerObject>(`/apis/${GROUP}/${VERSION}/bgppeers`);
+    this.bgpAdvertisements = informer<BGPAdvertisementObject>(
+      `/apis/${GROUP}/${VERSION}/bgpadvertisements`,
+    );
     const birdDir = options.birdDir ?? `/run/herald/bird-${options.nodeName}`;
     this.routing = new Routing({
       sources: {
@@ -213,7 +214,7 @@ export class Agent {
         }),
       log: this.log,
     });
-    this.kubeProxy = informer(
+    this.kubeProxy = informer<ConfigMapObject>(
       "/api/v1/namespaces/kube-system/configmaps",
       "metadata.name=kube-proxy",
     );
@@ -240,7 +241,7 @@ export class Agent {
     return this.options.keySecret ?? "herald-agent-key";
   }
 
-  private get informers(): Informer<KubernetesObject>[] {
+  private get informers(): Informer<CachedObject>[] {
     return [
       this.services,
       this.slices,
@@ -307,7 +308,7 @@ export class Agent {
 
   // ---- configuration: AgentConfig, the key, detector membership ----
 
-  private onClusterChange(source: Informer<KubernetesObject>): void {
+  private onClusterChange(source: Informer<CachedObject>): void {
     // Events during the first sync describe a partial view (the key Secret may not be
     // listed yet); run() reads the whole view once every cache is synced.
     if (!this.running || !this.synced) return;
@@ -317,8 +318,7 @@ export class Agent {
   }
 
   private async refreshConfig(): Promise<void> {
-    const config = this.agentConfigs.get(AGENT_CONFIG_NAME) as
-      { spec?: AgentConfigSpec; metadata?: { generation?: number } } | undefined;
+    const config = this.agentConfigs.get(AGENT_CONFIG_NAME);
     this.settings = agentSettings(config?.spec);
     const bad = regexProblems(this.settings.localInterfaces);
     this.reporter.setCondition(
@@ -345,8 +345,7 @@ export class Agent {
   }
 
   private detectorKey(): Buffer | undefined {
-    const secret = this.secrets.get(this.keySecretName, this.options.namespace) as
-      { data?: Record<string, string> } | undefined;
+    const secret = this.secrets.get(this.keySecretName, this.options.namespace);
     const encoded = secret?.data?.key;
     if (!encoded) return undefined;
     const key = Buffer.from(encoded, "base64");
@@ -357,7 +356,7 @@ export class Agent {
     const members: { name: string; address: string; port: number }[] = [];
     for (const object of this.nodes.list()) {
       const name = object.metadata?.name;
-      const { ipv4, ipv6 } = nodeInternalAddresses(object as NodeObject);
+      const { ipv4, ipv6 } = nodeInternalAddresses(object);
       const address = ipv4 ?? ipv6;
       if (name && address)
         members.push({ name, address, port: this.settings.failureDetector.port });
@@ -370,7 +369,7 @@ export class Agent {
   private async ensureDetector(): Promise<void> {
     if (this.detector || this.detectorStarting) return;
     const key = this.detectorKey();
-    const self = this.nodes.get(this.options.nodeName) as NodeObject | undefined;
+    const self = this.nodes.get(this.options.nodeName);
     const { ipv4, ipv6 } = self ? nodeInternalAddresses(self) : {};
     const bindAddress = ipv4 ?? ipv6;
     const problem = !key
@@ -533,6 +532,12 @@ export class Agent {
     })();
   }
 
+  /**
+   * One pass of the pipeline: a snapshot of what the agent knows, the pure plan made from
+   * it (plan.ts), then the effectors — kernel addresses, announcements, BIRD, the
+   * reporter — each failing on its own: an address that cannot be added or removed is
+   * retried on the next pass and does not stop the others.
+   */
   private async reconcile(): Promise<void> {
     if (!this.informers.every((source) => source.isSynced())) return;
     // Until the detector has heard its peers, "alive" means nothing: acting now would take
@@ -540,11 +545,82 @@ export class Agent {
     if (this.detector && !this.detector.ready()) return;
     this.noticeLostAnnouncements();
     this.interfaces = await this.options.kernel.listInterfaces();
-    const decisions = this.decide();
+    const plan = planNode(this.snapshot(await this.isolated()));
 
-    const detector = this.detector;
-    let isolated = false;
-    if (detector?.isolated()) isolated = !(await this.probeApi());
+    const virtual = plan.routed.length > 0 ? await this.virtualInterface() : undefined;
+    const failed = await this.applyAddresses(desiredAddresses(plan, virtual));
+    const local = plan.local.filter((d) => !failed.has(d.address));
+    const routed = virtual === undefined ? [] : plan.routed.filter((d) => !failed.has(d.address));
+    const added = this.announceNew(local);
+    this.remember(local, routed, virtual);
+    await this.updateRouting(routed);
+    for (const family of ["IPv4", "IPv6"] as const) {
+      this.options.metrics?.announced.set(
+        { mode: "Local", family },
+        local.filter((d) => d.family === family).length,
+      );
+      this.options.metrics?.announced.set(
+        { mode: "Routed", family },
+        routed.filter((d) => d.family === family).length,
+      );
+    }
+    for (const decision of added) {
+      for (const service of decision.services) {
+        const { namespace, name } = splitKey(service);
+        this.events.normal(
+          { apiVersion: "v1", kind: "Service", namespace, name },
+          "Announcing",
+          `${this.options.nodeName} announces ${decision.address} on ${decision.interface}`,
+        );
+      }
+    }
+    this.reporter.publish({
+      decisions: [...plan.decisions],
+      announced: this.announcements(),
+      interfaces: this.interfaces,
+      detector: this.detector,
+      dropsSeenAt: this.dropsSeenAt,
+      sessions: this.sessions,
+    });
+  }
+
+  /** What the caches, the kernel listing and the detector say now, as plain data. */
+  private snapshot(isolated: boolean): AgentSnapshot {
+    const endpoints = endpointsByService(this.slices.list());
+    const classOnly = this.options.classOnly ?? false;
+    const services = this.services
+      .list()
+      .flatMap((object) => serviceInfo(object, endpoints, classOnly) ?? []);
+    const nodes = new Map<string, NodeInfo>();
+    for (const object of this.nodes.list()) {
+      const info = nodeInfo(object);
+      if (info) nodes.set(info.name, info);
+    }
+    const published = new Map<string, NodeInterface[]>();
+    for (const state of this.nodeStates.list()) {
+      const name = state.metadata?.name;
+      if (name && state.status?.interfaces) published.set(name, state.status.interfaces);
+    }
+    return {
+      self: this.options.nodeName,
+      localInterfaces: this.settings.localInterfaces,
+      interfaces: this.interfaces,
+      published,
+      nodes,
+      alive: new Set([...nodes.keys()].filter((node) => this.eligibleAlive(node))),
+      pools: this.catalog.update(this.pools.list()).pools,
+      services,
+      isolated,
+    };
+  }
+
+  /**
+   * Cut off: the detector hears from too few peers and the API server does not answer
+   * either. Then local addresses are withdrawn, since a node that can reach nobody is
+   * more likely the one that failed (DESIGN §5).
+   */
+  private async isolated(): Promise<boolean> {
+    const isolated = this.detector?.isolated() ? !(await this.probeApi()) : false;
     this.options.metrics?.isolated.set(isolated ? 1 : 0);
     if (isolated !== this.withdrawn) {
       this.withdrawn = isolated;
@@ -554,56 +630,66 @@ export class Agent {
         );
       else this.log.info("reachable again: announcing");
     }
+    return isolated;
+  }
 
-    const mine = isolated
-      ? []
-      : decisions.filter(
-          (d) => d.mode === "Local" && d.announcer === this.options.nodeName && d.interface,
-        );
-    // Routed addresses stay while cut off: the router drops this node's routes with its
-    // BGP session, and equal routes from several nodes are no conflict.
-    const self = this.options.nodeName;
-    const routed = decisions.filter((d) => d.mode === "Routed" && d.routedBy?.includes(self));
-    const virtual = routed.length > 0 ? await this.virtualInterface() : undefined;
-    const desired = [
-      ...mine.map((d) => ({
-        address: d.address,
-        prefixLength: d.family === "IPv4" ? 32 : 128,
-        interface: d.interface!,
-      })),
-      ...(virtual === undefined
-        ? []
-        : routed.map((d) => ({
-            address: d.address,
-            prefixLength: d.prefixLength ?? (d.family === "IPv4" ? 32 : 128),
-            interface: virtual,
-          }))),
-    ];
+  /**
+   * The kernel effector: makes the node's owned addresses the desired ones. Returns the
+   * addresses that could not be put in place (or taken away); each failure is logged and
+   * in KernelReady, and the rest go ahead.
+   */
+  private async applyAddresses(desired: AddressAssignment[]): Promise<Set<string>> {
     const changes = planAddressChanges(desired, this.interfaces);
+    for (const iface of new Set(changes.add.map((change) => change.interface)))
+      if (!this.preparedInterfaces.has(iface)) await this.prepare(iface);
+    const failures = await applyAddressChanges(this.options.kernel, changes);
+    const failed = new Set(failures.map((failure) => failure.assignment.address));
     for (const change of changes.remove) {
-      await this.options.kernel.removeAddress(
-        change.interface,
-        change.address,
-        change.prefixLength,
-      );
+      if (failed.has(change.address)) continue;
       this.options.metrics?.withdrawals.inc({ family: familyOf(change.address) });
       this.log.info({ address: change.address, interface: change.interface }, "withdrawn");
     }
-    for (const change of changes.add) {
-      if (!this.preparedInterfaces.has(change.interface)) await this.prepare(change.interface);
-      await this.options.kernel.addAddress(change.interface, change.address, change.prefixLength);
-    }
-    // Announce every address this agent did not announce before, not only those it just
-    // added: after a restart, or when it takes back an address it never removed, the
-    // network may still send the traffic to the node that held it meanwhile.
-    // The same when the Service says another node announces it now (the annotation is
-    // written only after that node's own announcement went out).
-    const added = mine.filter(
+    for (const failure of failures)
+      this.log.error(
+        {
+          address: failure.assignment.address,
+          interface: failure.assignment.interface,
+          err: failure.error,
+        },
+        failure.action === "add" ? "could not add the address" : "could not remove the address",
+      );
+    if (failures.length > 0) this.options.metrics?.reconcileErrors.inc();
+    this.reporter.setCondition(
+      "KernelReady",
+      failures.length === 0,
+      failures.length === 0 ? "Reconciled" : "AddressChangeFailed",
+      failures.length === 0
+        ? "kernel addresses match the announcements"
+        : failures
+            .map(
+              (f) =>
+                `${f.action} ${f.assignment.address}/${f.assignment.prefixLength} on ${f.assignment.interface}: ${f.error}`,
+            )
+            .join("; ") + " (retried on the next reconcile)",
+    );
+    return failed;
+  }
+
+  /**
+   * The announcement effector: gratuitous ARP / NA for every local address this agent did
+   * not announce before — not only those it just added: after a restart, or when it takes
+   * back an address it never removed, the network may still send the traffic to the node
+   * that held it meanwhile. The same when the Service says another node announces it now
+   * (the annotation is written only after that node's own announcement went out).
+   * Returns the addresses it started announcing; stops the repeats of those that left.
+   */
+  private announceNew(local: readonly AddressDecision[]): AddressDecision[] {
+    const added = local.filter(
       (d) => this.announced.get(d.address)?.mode !== "Local" || this.announcedElsewhere(d),
     );
     for (const decision of added) {
       const iface = decision.interface!;
-      // Repeats stop when the address leaves this node (see below) or the agent stops.
+      // Repeats stop when the address leaves this node (below) or the agent stops.
       const repeats = new AbortController();
       this.repeating.get(decision.address)?.abort();
       this.repeating.set(decision.address, repeats);
@@ -624,68 +710,37 @@ export class Agent {
       this.options.metrics?.takeovers.inc({ family: decision.family });
       this.log.info({ address: decision.address, interface: iface }, "announcing");
     }
-
-    const still = new Set(mine.map((d) => d.address));
+    const still = new Set(local.map((d) => d.address));
     for (const [address, repeats] of this.repeating) {
       if (still.has(address)) continue;
       repeats.abort();
       this.repeating.delete(address);
     }
+    return added;
+  }
+
+  /** What this agent now has on the kernel, for NodeState and the next pass. */
+  private remember(
+    local: readonly AddressDecision[],
+    routed: readonly AddressDecision[],
+    virtual: string | undefined,
+  ): void {
     this.announced.clear();
-    for (const decision of mine) {
+    for (const decision of local)
       this.announced.set(decision.address, {
         address: decision.address,
         interface: decision.interface!,
         services: decision.services,
         mode: "Local",
       });
-    }
-    if (virtual !== undefined) {
-      for (const decision of routed) {
-        this.announced.set(decision.address, {
-          address: decision.address,
-          interface: virtual,
-          services: decision.services,
-          mode: "Routed",
-        });
-      }
-    }
-    this.reporter.setCondition(
-      "KernelReady",
-      true,
-      "Reconciled",
-      "kernel addresses match the announcements",
-    );
-    await this.updateRouting(virtual === undefined ? [] : routed);
-    for (const family of ["IPv4", "IPv6"] as const) {
-      this.options.metrics?.announced.set(
-        { mode: "Local", family },
-        mine.filter((d) => d.family === family).length,
-      );
-      this.options.metrics?.announced.set(
-        { mode: "Routed", family },
-        virtual === undefined ? 0 : routed.filter((d) => d.family === family).length,
-      );
-    }
-
-    for (const decision of added) {
-      for (const service of decision.services) {
-        const [namespace, name] = service.split("/") as [string, string];
-        this.events.normal(
-          { apiVersion: "v1", kind: "Service", namespace, name },
-          "Announcing",
-          `${this.options.nodeName} announces ${decision.address} on ${decision.interface}`,
-        );
-      }
-    }
-    this.reporter.publish({
-      decisions,
-      announced: this.announcements(),
-      interfaces: this.interfaces,
-      detector: this.detector,
-      dropsSeenAt: this.dropsSeenAt,
-      sessions: this.sessions,
-    });
+    if (virtual === undefined) return;
+    for (const decision of routed)
+      this.announced.set(decision.address, {
+        address: decision.address,
+        interface: virtual,
+        services: decision.services,
+        mode: "Routed",
+      });
   }
 
   /**
@@ -718,7 +773,7 @@ export class Agent {
   }
 
   private async updateRouting(routed: readonly AddressDecision[]): Promise<void> {
-    const object = this.nodes.get(this.options.nodeName) as NodeObject | undefined;
+    const object = this.nodes.get(this.options.nodeName);
     const info = object ? nodeInfo(object) : undefined;
     const { ipv4, ipv6 } = object ? nodeInternalAddresses(object) : {};
     const outcome = await this.routing.update(
@@ -759,55 +814,11 @@ export class Agent {
   private announcedElsewhere(decision: AddressDecision): boolean {
     const key = ANNOUNCING_ANNOTATION[decision.family];
     return decision.services.some((serviceKey) => {
-      const [namespace, name] = serviceKey.split("/") as [string, string];
+      const { namespace, name } = splitKey(serviceKey);
       const value = this.services.get(name, namespace)?.metadata?.annotations?.[key];
       const node = value?.split(" ")[0];
       return node !== undefined && node !== this.options.nodeName;
     });
-  }
-
-  private decide(): AddressDecision[] {
-    const catalog = this.catalog.update(this.pools.list());
-    const poolSet = new PoolSet(catalog.pools);
-    const infos = new Map<string, PoolInfo>();
-    for (const pool of catalog.pools)
-      infos.set(
-        pool.name,
-        poolInfo(pool, this.settings.localInterfaces.filter(validRegex), validRegex),
-      );
-    const endpoints = endpointsByService(this.slices.list() as EndpointSliceObject[]);
-    const services = [];
-    for (const object of this.services.list()) {
-      const info = serviceInfo(object as ServiceObject, endpoints, this.options.classOnly ?? false);
-      if (info) services.push(info);
-    }
-    const nodes = new Map();
-    for (const object of this.nodes.list()) {
-      const info = nodeInfo(object as NodeObject);
-      if (info) nodes.set(info.name, info);
-    }
-    return decideAnnouncements({
-      nodes,
-      alive: (node) => this.eligibleAlive(node),
-      poolOf: (text) => {
-        const address = parseAddress(text);
-        const pool = address && poolSet.owner(address.family, address.value);
-        return pool ? infos.get(pool.name) : undefined;
-      },
-      services,
-      placement: (node, address, pool) => this.placement(node, address, pool),
-    });
-  }
-
-  /** This node places by its kernel; others by the interfaces their NodeState publishes. */
-  private placement(node: string, address: string, pool: PoolInfo): Placement {
-    if (node === this.options.nodeName) return placeOn(address, this.interfaces, pool.interfaces);
-    const state = this.nodeStates.get(node) as { status?: NodeStateStatus } | undefined;
-    // A peer alive to the detector whose NodeState has not arrived yet (both agents just
-    // started) is assumed able to hold the address: otherwise every agent would see only
-    // itself able and all would announce. If it cannot, its NodeState soon says so.
-    if (!state?.status?.interfaces) return { interface: "(unpublished)" };
-    return placeOn(address, state.status.interfaces, pool.interfaces);
   }
 
   private async probeApi(): Promise<boolean> {
@@ -830,10 +841,6 @@ export class Agent {
       );
     return electAnnouncer(topic, living) === this.options.nodeName;
   }
-}
-
-function validRegex(regex: string): boolean {
-  return regexProblems([regex]).length === 0;
 }
 
 function familyOf(address: string): "IPv4" | "IPv6" {

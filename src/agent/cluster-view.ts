@@ -1,5 +1,9 @@
 // Turns the API objects the agent watches into the plain data the announcement rules take.
 // Pure: no client, no cache; the agent hands in what its informers hold.
+import type { AgentConfigSpec } from "../api/agentconfig.ts";
+import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
+import type { BGPPeerSpec } from "../api/bgppeer.ts";
+import type { NodeStateStatus } from "../api/nodestate.ts";
 import type { Labels } from "../api/selector.ts";
 import type { ServiceObject } from "../api/service.ts";
 import { formatAddress } from "../ipam/address.ts";
@@ -9,7 +13,7 @@ import type { EndpointInfo, NodeInfo, PoolInfo, ServiceInfo } from "./announceme
 
 /** The fields of a core/v1 Node the agent reads. */
 export interface NodeObject {
-  metadata?: { name?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; uid?: string; labels?: Record<string, string> };
   status?: {
     conditions?: { type?: string; status?: string }[];
     addresses?: { type?: string; address?: string }[];
@@ -24,6 +28,21 @@ export interface EndpointSliceObject {
     conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
   }[];
 }
+
+/** The objects the agent's other informers hold, as far as it reads them. */
+interface Named {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Labels };
+}
+export type AgentConfigObject = Named & { spec?: AgentConfigSpec };
+export type NodeStateObject = Named & {
+  metadata?: { annotations?: Record<string, string> };
+  status?: NodeStateStatus;
+};
+export type SecretObject = Named & { data?: Record<string, string> };
+export type ConfigMapObject = Named & { data?: Record<string, string> };
+export type PoolObject = Named & { spec?: { interfaces?: unknown } };
+export type BGPPeerObject = Named & { spec?: BGPPeerSpec };
+export type BGPAdvertisementObject = Named & { spec?: BGPAdvertisementSpec };
 
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";

@@ -3,7 +3,6 @@
 // conditions, and the restart mark. Off the reconcile path and coalesced: the agent hands
 // over a snapshot after each reconcile, and only the latest is written once the previous
 // round is done, so a slow or unreachable API server never delays a takeover.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import type { Condition } from "../api/meta.ts";
@@ -14,7 +13,8 @@ import {
   type NodeInterface,
   type NodeStateStatus,
 } from "../api/nodestate.ts";
-import { ANNOUNCING_ANNOTATION } from "../api/service.ts";
+import { ANNOUNCING_ANNOTATION, splitKey, type ServiceObject } from "../api/service.ts";
+import type { ConfigMapObject, NodeObject, NodeStateObject, PoolObject } from "./cluster-view.ts";
 import type { Clock } from "../kube/clock.ts";
 import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -60,11 +60,11 @@ export interface ReporterOptions {
   events: EventRecorder;
   clock: Clock;
   log: Logger;
-  services: Informer<KubernetesObject>;
-  pools: Informer<KubernetesObject>;
-  nodes: Informer<KubernetesObject>;
-  nodeStates: Informer<KubernetesObject>;
-  kubeProxy: Informer<KubernetesObject>;
+  services: Informer<ServiceObject>;
+  pools: Informer<PoolObject>;
+  nodes: Informer<NodeObject>;
+  nodeStates: Informer<NodeStateObject>;
+  kubeProxy: Informer<ConfigMapObject>;
   /** Whether this agent is the one that reports a cluster-wide `topic`. */
   isReporter: (topic: string) => boolean;
 }
@@ -75,11 +75,11 @@ export class Reporter {
   private readonly events: EventRecorder;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly services: Informer<KubernetesObject>;
-  private readonly pools: Informer<KubernetesObject>;
-  private readonly nodes: Informer<KubernetesObject>;
-  private readonly nodeStates: Informer<KubernetesObject>;
-  private readonly kubeProxy: Informer<KubernetesObject>;
+  private readonly services: Informer<ServiceObject>;
+  private readonly pools: Informer<PoolObject>;
+  private readonly nodes: Informer<NodeObject>;
+  private readonly nodeStates: Informer<NodeStateObject>;
+  private readonly kubeProxy: Informer<ConfigMapObject>;
   private readonly isReporter: (topic: string) => boolean;
   private snapshot: Snapshot = {
     decisions: [],
@@ -224,7 +224,7 @@ export class Reporter {
             ? "routed"
             : undefined;
       for (const serviceKey of decision.services) {
-        const [namespace, name] = serviceKey.split("/") as [string, string];
+        const { namespace, name } = splitKey(serviceKey);
         const service = this.services.get(name, namespace);
         const current = service?.metadata?.annotations?.[key];
         const path = `/api/v1/namespaces/${namespace}/services/${name}`;
@@ -285,7 +285,7 @@ export class Reporter {
       // Waiting for endpoints is normal life (a rollout); a placement problem needs a human.
       const warning = decision.problem !== "no serving endpoint";
       for (const serviceKey of decision.services) {
-        const [namespace, name] = serviceKey.split("/") as [string, string];
+        const { namespace, name } = splitKey(serviceKey);
         const object: InvolvedObject = { apiVersion: "v1", kind: "Service", namespace, name };
         const message = `${decision.address} is not announced: ${decision.problem}`;
         if (warning) this.events.warning(object, "NotAnnounced", message);
@@ -303,7 +303,7 @@ export class Reporter {
       if (!seen.has(address)) this.reported.delete(address);
     // Bad interface regexes on pools: every agent notes them, one reports them.
     for (const object of this.pools.list()) {
-      const regexes = (object as { spec?: { interfaces?: unknown } }).spec?.interfaces;
+      const regexes = object.spec?.interfaces;
       if (!Array.isArray(regexes)) continue;
       const bad = regexProblems(regexes.filter((r): r is string => typeof r === "string"));
       const name = object.metadata?.name ?? "";

@@ -2,25 +2,29 @@
 // holds on its virtual interface into BIRD's configuration, applies it when it changes,
 // and reads the sessions back for NodeState. With AgentConfig `routing: External` it does
 // nothing: the user's own daemon redistributes the virtual interface.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { BGPSessionStatus } from "../api/nodestate.ts";
-import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
 import type { BGPPeerSpec } from "../api/bgppeer.ts";
 import type { Labels } from "../api/selector.ts";
 import { FAMILY_BITS, formatAddress, parseAddress } from "../ipam/address.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { Logger } from "../log.ts";
 import type { AddressDecision } from "./announcements.ts";
+import type {
+  BGPAdvertisementObject,
+  BGPPeerObject,
+  PoolObject,
+  SecretObject,
+} from "./cluster-view.ts";
 import type { BirdDaemon } from "./bird/daemon.ts";
 import { peersForNode, type NamedPeer, type RoutedPrefix } from "./bird/policy.ts";
 import { renderBirdConfig } from "./bird/render.ts";
 
 export interface RoutingSources {
-  peers: Informer<KubernetesObject>;
-  advertisements: Informer<KubernetesObject>;
-  pools: Informer<KubernetesObject>;
+  peers: Informer<BGPPeerObject>;
+  advertisements: Informer<BGPAdvertisementObject>;
+  pools: Informer<PoolObject>;
   /** Secrets of the agent's namespace: where BGP passwords must live. */
-  secrets: Informer<KubernetesObject>;
+  secrets: Informer<SecretObject>;
 }
 
 export interface RoutingOutcome {
@@ -82,12 +86,12 @@ export class Routing {
       peers,
       advertisements: this.#sources.advertisements.list().map((object) => ({
         name: object.metadata?.name ?? "",
-        spec: ((object as { spec?: BGPAdvertisementSpec }).spec ?? {}) as BGPAdvertisementSpec,
+        spec: object.spec ?? {},
       })),
       poolLabels: new Map(
         this.#sources.pools
           .list()
-          .map((pool) => [pool.metadata?.name ?? "", (pool.metadata?.labels ?? {}) as Labels]),
+          .map((pool) => [pool.metadata?.name ?? "", pool.metadata?.labels ?? {}]),
       ),
       routes: routedPrefixes(routed),
       passwords,
@@ -128,8 +132,8 @@ export class Routing {
   #namedPeers(): NamedPeer[] {
     return this.#sources.peers.list().map((object) => ({
       name: object.metadata?.name ?? "",
-      labels: (object.metadata?.labels ?? {}) as Labels,
-      spec: (object as { spec?: BGPPeerSpec }).spec as BGPPeerSpec,
+      labels: object.metadata?.labels ?? {},
+      spec: object.spec ?? ({} as BGPPeerSpec),
     }));
   }
 

@@ -75,3 +75,9 @@ export interface ServiceObject {
     loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] };
   };
 }
+
+/** A "namespace/name" key (as readService makes them) back in its two parts. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf("/");
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

@@ -7,7 +7,7 @@
 // - a watch that ends → watch again from the last version seen;
 // - a watch silent for too long (not even a bookmark) → relist: it may have lost events;
 // - a periodic relist compares the server with the cache and repairs any difference.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../log.ts";
 import { realClock, type Clock, type TimerHandle } from "./clock.ts";
 import { watch } from "./watch.ts";
@@ -51,7 +51,15 @@ interface WatchEventObject {
   code?: number;
 }
 
-export class Informer<T extends KubernetesObject> {
+/**
+ * What an informer needs of the objects it caches: their name, namespace and version.
+ * Typed views of a kind (ServiceObject, NodeObject…) fit without casts.
+ */
+export interface CachedObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+export class Informer<T extends CachedObject> {
   private readonly options: InformerOptions<T>;
   private readonly clock: Clock;
   /** "namespace/name" -> object */
@@ -344,7 +352,7 @@ export class Informer<T extends KubernetesObject> {
   }
 }
 
-function keyOf(object: KubernetesObject): string {
+function keyOf(object: CachedObject): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
 }
 

@@ -1,0 +1,126 @@
+// The agent's decision, whole and pure: one snapshot of what it knows in, what this node
+// must hold out. agent.ts takes the snapshot (its caches, its kernel, the detector's
+// verdicts) and hands this plan to the effectors (kernel, BIRD, reporter); nothing here
+// reads a cache, a clock or the kernel.
+import type { NodeInterface } from "../api/nodestate.ts";
+import { FAMILY_BITS, parseAddress } from "../ipam/address.ts";
+import type { Pool } from "../ipam/pool.ts";
+import { PoolSet } from "../ipam/pool-set.ts";
+import {
+  decideAnnouncements,
+  type AddressDecision,
+  type NodeInfo,
+  type PoolInfo,
+  type Placement,
+  type ServiceInfo,
+} from "./announcements.ts";
+import { poolInfo } from "./cluster-view.ts";
+import type { KernelInterface } from "./kernel/interfaces.ts";
+import type { AddressAssignment } from "./kernel/plan.ts";
+import { placeOn, regexProblems } from "./placement.ts";
+
+/** Everything one reconcile decides from, as plain data taken at one instant. */
+export interface AgentSnapshot {
+  /** This node's name. */
+  readonly self: string;
+  /** AgentConfig's interface regexes for local addresses (invalid ones are dropped here). */
+  readonly localInterfaces: readonly string[];
+  /** This node's interfaces, as its kernel lists them now. */
+  readonly interfaces: readonly KernelInterface[];
+  /** Other nodes' interfaces as their NodeStates publish them; absent: not published yet. */
+  readonly published: ReadonlyMap<string, readonly NodeInterface[]>;
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** The nodes that count as alive for elections (this node always does). */
+  readonly alive: ReadonlySet<string>;
+  readonly pools: readonly Pool[];
+  readonly services: readonly ServiceInfo[];
+  /** Cut off from most peers and from the API server: hold no local address. */
+  readonly isolated: boolean;
+}
+
+export interface NodePlan {
+  /** Every address's decision, for every node (the reporter publishes them). */
+  readonly decisions: readonly AddressDecision[];
+  /** Local addresses this node announces, each with its interface. */
+  readonly local: readonly AddressDecision[];
+  /** Routed addresses this node puts on its virtual interface. */
+  readonly routed: readonly AddressDecision[];
+}
+
+export function planNode(snapshot: AgentSnapshot): NodePlan {
+  const poolSet = new PoolSet(snapshot.pools);
+  const regexes = snapshot.localInterfaces.filter(validRegex);
+  const infos = new Map<string, PoolInfo>(
+    snapshot.pools.map((pool) => [pool.name, poolInfo(pool, regexes, validRegex)]),
+  );
+  // The agent's own addresses never say which link a subnet is on (choose.ts isSubnet):
+  // leave them out once, rather than step over thousands of them for every address.
+  const ownInterfaces = snapshot.interfaces.map((iface) => ({
+    ...iface,
+    addresses: iface.addresses.filter((entry) => !entry.owned),
+  }));
+  const decisions = decideAnnouncements({
+    nodes: snapshot.nodes,
+    alive: (node) => snapshot.alive.has(node),
+    poolOf: (text) => {
+      const address = parseAddress(text);
+      const pool = address && poolSet.owner(address.family, address.value);
+      return pool ? infos.get(pool.name) : undefined;
+    },
+    services: snapshot.services,
+    placement: (node, address, pool) => placement(snapshot, ownInterfaces, node, address, pool),
+  });
+  const self = snapshot.self;
+  const local = snapshot.isolated
+    ? []
+    : decisions.filter((d) => d.mode === "Local" && d.announcer === self && d.interface);
+  // Routed addresses stay while cut off: the router drops this node's routes with its
+  // BGP session, and equal routes from several nodes are no conflict.
+  const routed = decisions.filter((d) => d.mode === "Routed" && d.routedBy?.includes(self));
+  return { decisions, local, routed };
+}
+
+/**
+ * The kernel addresses a plan needs: local ones as host addresses on their interface,
+ * routed ones with their prefix on the virtual interface (none while it cannot be made).
+ */
+export function desiredAddresses(
+  plan: NodePlan,
+  virtualInterface: string | undefined,
+): AddressAssignment[] {
+  const local = plan.local.map((d) => ({
+    address: d.address,
+    prefixLength: FAMILY_BITS[d.family],
+    interface: d.interface!,
+  }));
+  if (virtualInterface === undefined) return local;
+  return [
+    ...local,
+    ...plan.routed.map((d) => ({
+      address: d.address,
+      prefixLength: d.prefixLength ?? FAMILY_BITS[d.family],
+      interface: virtualInterface,
+    })),
+  ];
+}
+
+/** This node places by its kernel; others by the interfaces their NodeState publishes. */
+function placement(
+  snapshot: AgentSnapshot,
+  ownInterfaces: readonly KernelInterface[],
+  node: string,
+  address: string,
+  pool: PoolInfo,
+): Placement {
+  if (node === snapshot.self) return placeOn(address, ownInterfaces, pool.interfaces);
+  const published = snapshot.published.get(node);
+  // A peer alive to the detector whose NodeState has not arrived yet (both agents just
+  // started) is assumed able to hold the address: otherwise every agent would see only
+  // itself able and all would announce. If it cannot, its NodeState soon says so.
+  if (!published) return { interface: "(unpublished)" };
+  return placeOn(address, published, pool.interfaces);
+}
+
+export function validRegex(regex: string): boolean {
+  return regexProblems([regex]).length === 0;
+}
