@@ -22,6 +22,7 @@ import { ApiError, RawClient } from "../kube/raw.ts";
 import { TokenBucket } from "../kube/ratelimit.ts";
 import type { Logger } from "../log.ts";
 import { CoreV1Api } from "@kubernetes/client-node";
+import { familyOf } from "../ipam/address.ts";
 import type { AddressDecision, NodeInfo } from "./announcements.ts";
 import { electAnnouncer } from "./election.ts";
 import {
@@ -841,8 +842,4 @@ export class Agent {
       );
     return electAnnouncer(topic, living) === this.options.nodeName;
   }
-}
-
-function familyOf(address: string): "IPv4" | "IPv6" {
-  return address.includes(":") ? "IPv6" : "IPv4";
 }

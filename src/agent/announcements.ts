@@ -12,7 +12,7 @@
 //  - Auto: Local when some eligible node can place it, Routed otherwise.
 import type { Labels, LabelSelector } from "../api/selector.ts";
 import { selectorMatches } from "../api/selector.ts";
-import { FAMILY_BITS, type Family } from "../ipam/address.ts";
+import { FAMILY_BITS, familyOf, type Family } from "../ipam/address.ts";
 import { electAnnouncer } from "./election.ts";
 
 /** Kubernetes' own label for nodes that must not carry load-balancer traffic. */
@@ -133,7 +133,7 @@ function decide(
 ): AddressDecision {
   const decision: AddressDecision = {
     address,
-    family: address.includes(":") ? "IPv6" : "IPv4",
+    family: familyOf(address),
     services: holders.map((s) => s.key).sort(),
     pool: undefined,
     mode: undefined,

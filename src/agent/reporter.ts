@@ -5,7 +5,7 @@
 // round is done, so a slow or unreachable API server never delays a takeover.
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
-import type { Condition } from "../api/meta.ts";
+import { rfc3339, transitionTime, type Condition } from "../api/meta.ts";
 import {
   RESTARTING_ANNOTATION,
   type AnnouncedAddress,
@@ -360,10 +360,7 @@ export class Reporter {
       status,
       reason,
       message,
-      lastTransitionTime:
-        previous && previous.status === status
-          ? previous.lastTransitionTime
-          : new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"),
+      lastTransitionTime: transitionTime(previous, status, this.clock.now()),
     });
   }
 
@@ -460,7 +457,7 @@ export class Reporter {
         {
           status: {
             ...status,
-            updateTime: new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"),
+            updateTime: rfc3339(this.clock.now()),
           },
         },
         "application/merge-patch+json",

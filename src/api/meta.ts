@@ -23,6 +23,39 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/**
+ * A time as metav1.Time writes it: RFC 3339 in UTC, to the second (fractions dropped, and
+ * clients compare these strings). Accepts milliseconds since the epoch or a Date.
+ */
+export function rfc3339(time: number | Date): string {
+  const seconds = Math.floor((typeof time === "number" ? time : time.getTime()) / 1000);
+  if (seconds !== lastSecond.seconds)
+    lastSecond = {
+      seconds,
+      text: new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    };
+  return lastSecond.text;
+}
+
+// The last second formatted: a burst of writes asks for the same one thousands of times.
+let lastSecond = { seconds: NaN, text: "" };
+
+/**
+ * A condition's lastTransitionTime, as every Kubernetes condition keeps it: the previous one
+ * while the status stays the same, `now` when it changes (or there was none).
+ */
+export function transitionTime(
+  previous: { status?: string; lastTransitionTime?: string | Date } | undefined,
+  status: string,
+  now: number,
+): string {
+  return previous?.status === status && previous.lastTransitionTime
+    ? typeof previous.lastTransitionTime === "string"
+      ? previous.lastTransitionTime
+      : rfc3339(previous.lastTransitionTime)
+    : rfc3339(now);
+}
+
 export interface NamespaceObject {
   apiVersion?: string;
   kind?: string;

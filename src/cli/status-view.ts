@@ -27,7 +27,7 @@
 //     "warnings": []
 //   }
 // Address counts are decimal strings (a /64 holds 2^64); times are RFC 3339 strings.
-import { parseAddress, formatAddress, type Family } from "../ipam/address.ts";
+import { familyOf, formatAddress, parseAddress, type Family } from "../ipam/address.ts";
 import { RESTARTING_ANNOTATION } from "../api/nodestate.ts";
 import { ALLOCATED_CONDITION, ANNOUNCING_ANNOTATION, HERALD_CLASS } from "../api/service.ts";
 import { summaryText } from "./status-text.ts";
@@ -231,10 +231,6 @@ function time(value: unknown): number | undefined {
 function canonical(address: string): string {
   const parsed = parseAddress(address);
   return parsed ? formatAddress(parsed) : address;
-}
-
-function familyOf(address: string): Family {
-  return parseAddress(address)?.family ?? (address.includes(":") ? "IPv6" : "IPv4");
 }
 
 function byAddress(a: string, b: string): number {

@@ -16,6 +16,7 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/addresspool.ts";
+import { rfc3339, transitionTime } from "../api/meta.ts";
 import { ALLOCATED_CONDITION, ALLOCATED_FROM_ANNOTATION } from "../api/service.ts";
 import type { Labels } from "../api/selector.ts";
 import { formatAddress, parseAddress } from "../ipam/address.ts";
@@ -455,10 +456,7 @@ export class AllocationController {
         return {
           ...condition,
           observedGeneration: object.metadata?.generation,
-          lastTransitionTime:
-            previous && previous.status === condition.status && previous.lastTransitionTime
-              ? previous.lastTransitionTime
-              : rfc3339(this.clock.now()),
+          lastTransitionTime: transitionTime(previous, condition.status, this.clock.now()),
         };
       });
       try {
@@ -557,19 +555,6 @@ function keyOf(object: KubernetesObject): string {
 function splitKey(key: string): [string, string] {
   const slash = key.indexOf("/");
   return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
-// The last second formatted: every sync of a burst asks for the same one.
-let lastSecond = { seconds: NaN, text: "" };
-
-function rfc3339(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds !== lastSecond.seconds)
-    lastSecond = {
-      seconds,
-      text: new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    };
-  return lastSecond.text;
 }
 
 /** Whether a pool's written status already says what `desired` says (ignoring times). */

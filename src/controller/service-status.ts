@@ -5,7 +5,7 @@
 // Everything goes in one merge patch to services/status: Kubernetes keeps metadata sent
 // to a core kind's status subresource, so the annotation rides along with the ingress
 // and the condition (one write per service).
-import type { Condition } from "../api/meta.ts";
+import { transitionTime, type Condition } from "../api/meta.ts";
 import {
   ALLOCATED_CONDITION,
   ALLOCATED_FROM_ANNOTATION,
@@ -147,15 +147,8 @@ function allocatedCondition(
       };
   if (generation !== undefined) condition.observedGeneration = generation;
   // The transition time moves only when the status does, as for every Kubernetes condition.
-  condition.lastTransitionTime =
-    previous && previous.status === condition.status && previous.lastTransitionTime
-      ? timestamp(previous.lastTransitionTime)
-      : now;
+  condition.lastTransitionTime = transitionTime(previous, condition.status, Date.parse(now));
   return condition;
-}
-
-function timestamp(value: string | Date): string {
-  return typeof value === "string" ? value : value.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function sameCondition(a: ConditionRead | undefined, b: Condition): boolean {

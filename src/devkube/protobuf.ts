@@ -13,7 +13,7 @@ import {
   VARINT,
   type WireField,
 } from "./protowire.ts";
-import { rfc3339 } from "./time.ts";
+import { rfc3339 } from "../api/meta.ts";
 
 export const PROTOBUF = "application/vnd.kubernetes.protobuf";
 
@@ -246,7 +246,7 @@ function decodeValue(wire: WireField, type: FieldType, field: Field): unknown {
 function decodeTime(bytes: Uint8Array): string | undefined {
   if (bytes.length === 0) return undefined;
   const { seconds } = decodeMessage(bytes, TIME) as { seconds?: number };
-  return rfc3339(seconds ?? 0);
+  return rfc3339((seconds ?? 0) * 1000);
 }
 
 /**

@@ -8,6 +8,14 @@ export const FAMILIES: readonly Family[] = ["IPv4", "IPv6"];
 
 export const FAMILY_BITS: Readonly<Record<Family, number>> = { IPv4: 32, IPv6: 128 };
 
+/**
+ * The family an address's text names, without parsing it: IPv6 has colons, IPv4 none. For
+ * text already known to be an address (canonical forms, the kernel's own listings).
+ */
+export function familyOf(text: string): Family {
+  return text.includes(":") ? "IPv6" : "IPv4";
+}
+
 export interface Address {
   readonly family: Family;
   readonly value: bigint;

@@ -6,6 +6,7 @@
 // with ready=false, and ports with the target port (named ones looked up in the Pod).
 // Not followed: slices are not split at 100 endpoints, and names are fixed rather than
 // generated — the lab never has that many Pods, and fixed names make updates simple.
+import { familyOf } from "../ipam/address.ts";
 
 export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
 export const MANAGED_BY = "herald-lab";
@@ -195,10 +196,6 @@ function podAddresses(pod: PodLike): string[] {
   const listed = (pod.status?.podIPs ?? []).map((entry) => entry.ip);
   if (listed.length > 0) return listed;
   return pod.status?.podIP ? [pod.status.podIP] : [];
-}
-
-function familyOf(ip: string): AddressType {
-  return ip.includes(":") ? "IPv6" : "IPv4";
 }
 
 function isReady(pod: PodLike): boolean {

@@ -1,5 +1,6 @@
 // What birdc prints, read into plain data: the BGP sessions of `show protocols all`, and
 // whether `configure` took the new configuration.
+import { rfc3339 } from "../../api/meta.ts";
 import {
   BGP_SESSION_STATES,
   type BGPSessionState,
@@ -30,7 +31,7 @@ export function sinceToISO(text: string): string | undefined {
   const [, date, time, zoneHours, zoneMinutes] = match;
   const parsed = new Date(`${date}T${time}${zoneHours}:${zoneMinutes}`);
   if (Number.isNaN(parsed.getTime())) return undefined;
-  return parsed.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return rfc3339(parsed);
 }
 
 /**
