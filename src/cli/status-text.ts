@@ -7,25 +7,11 @@ import type {
   NodeView,
   PoolView,
   StatusView,
-  Summary,
 } from "./status-view.ts";
+import { compactCount } from "./status-summary.ts";
 import { formatTable } from "./table.ts";
 
 // Counts are decimal strings, as the view keeps them (a /64 holds 2^64).
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
-
-/**
- * Counts as people read them: exact up to a trillion, then a power of two ("2^64", as pool
- * sizes usually are) or two significant digits ("~1.8e19").
- */
-export function compactCount(decimal: string): string {
-  if (!DECIMAL.test(decimal)) return "?";
-  if (decimal.length <= 12) return decimal;
-  const value = BigInt(decimal);
-  if ((value & (value - 1n)) === 0n) return `2^${value.toString(2).length - 1}`;
-  return `~${decimal[0]}.${decimal[1]}e${decimal.length - 1}`;
-}
-
 /** "3h2m", the way kubectl writes ages. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
@@ -201,37 +187,4 @@ function detectorText(detector: NodeView["detector"]): string {
     ...(detector.suspects.length > 0 ? [`suspect: ${detector.suspects.join(",")}`] : []),
     ...(detector.dead.length > 0 ? [`dead: ${detector.dead.join(",")}`] : []),
   ].join(", ");
-}
-
-// ---- summary ----
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-/** The view's one-line summary, which its JSON carries too (`summary.text`). */
-export function summaryText(s: Omit<Summary, "text">): string {
-  const pools =
-    `${plural(s.pools, "pool")}${s.poolsNotReady > 0 ? ` (${s.poolsNotReady} not ready)` : ""}, ` +
-    `${compactCount(s.addresses.allocated)}/${compactCount(s.addresses.capacity)} addresses used`;
-  const services = [
-    `${plural(s.services.served, "service")} served`,
-    `${s.services.waiting} waiting`,
-    ...(s.services.notAnnounced > 0 ? [`${s.services.notAnnounced} not announced`] : []),
-  ].join(", ");
-  const nodes = [
-    plural(s.nodes, "node"),
-    ...(s.bgpSessions.down > 0
-      ? [`${plural(s.bgpSessions.down, "BGP session")} down`]
-      : s.bgpSessions.total > 0
-        ? [`${plural(s.bgpSessions.total, "BGP session")} up`]
-        : []),
-    ...(s.staleNodes > 0 ? [`${s.staleNodes} stale`] : []),
-    ...(s.nodesWithProblems > s.staleNodes
-      ? [`${s.nodesWithProblems - s.staleNodes} with failing conditions`]
-      : []),
-  ].join(", ");
-  const problems =
-    s.announcementProblems > 0 ? [`${plural(s.announcementProblems, "announcement problem")}`] : [];
-  return [pools, services, nodes, ...problems].join("; ");
 }

@@ -30,7 +30,7 @@
 import { familyOf, formatAddress, parseAddress, type Family } from "../ipam/address.ts";
 import { RESTARTING_ANNOTATION } from "../api/nodestate.ts";
 import { ALLOCATED_CONDITION, ANNOUNCING_ANNOTATION, HERALD_CLASS } from "../api/service.ts";
-import { summaryText } from "./status-text.ts";
+import { summaryText, type Summary } from "./status-summary.ts";
 
 export interface StatusInput {
   pools: readonly unknown[];
@@ -129,19 +129,6 @@ export interface NodeView {
   restartingUntil: string | null;
   /** Why this NodeState probably no longer describes a running agent; empty when it does. */
   stale: string[];
-}
-
-export interface Summary {
-  text: string;
-  pools: number;
-  poolsNotReady: number;
-  addresses: { allocated: string; capacity: string };
-  services: { served: number; waiting: number; notAnnounced: number };
-  nodes: number;
-  staleNodes: number;
-  nodesWithProblems: number;
-  bgpSessions: { total: number; down: number };
-  announcementProblems: number;
 }
 
 export interface StatusView {

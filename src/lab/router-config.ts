@@ -10,10 +10,9 @@
 // that announce an address. BFD (100 ms, multiplier 3) watches each node where the
 // daemon has BFD: BIRD and FRR do, GoBGP does not (shorter hold timers stand in).
 import { join } from "node:path";
-import type { Topology } from "./topology.ts";
+import { ROUTERS, type RouterKind, type Topology } from "./topology.ts";
 
-export const ROUTERS = ["bird", "frr", "gobgp"] as const;
-export type RouterKind = (typeof ROUTERS)[number];
+export { ROUTERS, type RouterKind };
 
 export const ROUTER_ASN = 64512;
 export const NODE_ASN = 64513;

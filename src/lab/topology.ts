@@ -14,7 +14,10 @@
 // fd48:4c42:50::11), so the two families read alike; k ≤ 127 keeps them valid hex.
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
-import type { RouterKind } from "./router-config.ts";
+
+/** The routing daemons the lab's router can run. */
+export const ROUTERS = ["bird", "frr", "gobgp"] as const;
+export type RouterKind = (typeof ROUTERS)[number];
 
 export interface LabOptions {
   readonly name: string;
