@@ -7,13 +7,21 @@
 // Needs root (mmdebstrap, chroot) and the Debian mirror for a first build.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { dump, load } from "js-yaml";
 import { startCluster, waitFor } from "./cluster.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -227,7 +235,11 @@ describe(
 
     it("runs the controller from the chroot against an API server outside: ready and allocating", async () => {
       const cluster = await startCluster();
-      writeFileSync(join(rootfs, "tmp/kubeconfig"), cluster.kubeconfig());
+      // Inside the chroot, as user 65532, the files a kubeconfig names are out of reach: their
+      // contents go in instead (kube-apiserver's admin kubeconfig names its certificates).
+      writeFileSync(join(rootfs, "tmp/kubeconfig"), selfContained(cluster.kubeconfig()), {
+        mode: 0o644,
+      });
       const [metricsPort, healthPort] = [await freePort(), await freePort()];
       const child = spawn(
         "chroot",
@@ -301,6 +313,24 @@ describe(
     });
   },
 );
+
+/** The kubeconfig with every file it names (certificates, keys) inlined as *-data. */
+function selfContained(kubeconfig: string): string {
+  const config = load(kubeconfig) as {
+    clusters?: { cluster: Record<string, string> }[];
+    users?: { user: Record<string, string> }[];
+  };
+  const inline = (entry: Record<string, string>, keys: string[]) => {
+    for (const key of keys) {
+      if (entry[key] === undefined) continue;
+      entry[`${key}-data`] = readFileSync(entry[key]).toString("base64");
+      delete entry[key];
+    }
+  };
+  for (const { cluster } of config.clusters ?? []) inline(cluster, ["certificate-authority"]);
+  for (const { user } of config.users ?? []) inline(user, ["client-certificate", "client-key"]);
+  return dump(config);
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
