@@ -132,6 +132,11 @@ describe(
       assert.equal(index.manifests[0]!.annotations?.["org.opencontainers.image.ref.name"], version);
     });
 
+    it("is reproducible: a second build gives the same digest", () => {
+      const again = ok(join(root, "scripts/image.sh"), [join(dir, "again")]).trim();
+      assert.equal(/(sha256:[0-9a-f]{64})$/.exec(again)?.[1], digest);
+    });
+
     it("has three layers and stays under its size bound", () => {
       const blob = (d: string) => join(layout, "blobs", d.replace(":", "/"));
       const manifest = JSON.parse(readFileSync(blob(digest), "utf8")) as {
