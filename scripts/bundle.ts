@@ -1,9 +1,12 @@
-// Bundles the herald command into one ES module, dist/herald.mjs, for the container image
-// (deploy/Dockerfile): the image then needs Node and that file — no node_modules, no
-// TypeScript at run time. Run with `npm run build` (Node 22 from the node@22 package);
-// `node scripts/bundle.ts OUTFILE` writes elsewhere (the tests bundle into a temporary
-// directory, away from node_modules, so that nothing unbundled can be found by accident).
-import { readFile } from "node:fs/promises";
+// Bundles the image's program — src/cli/runtime.ts: the controller and the agent, nothing
+// else — into one ES module, dist/herald.mjs (deploy/image, deploy/Dockerfile): the image
+// then needs Node and that file — no node_modules, no TypeScript at run time. Run with
+// `npm run build` (Node 22 from the node@22 package); `node scripts/bundle.ts OUTFILE`
+// writes elsewhere (the tests bundle into a temporary directory, away from node_modules, so
+// that nothing unbundled can be found by accident). Beside the bundle it writes
+// OUTFILE.meta.json, esbuild's metafile: every source file that went in, which the tests
+// check for devkube, the lab and test code.
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
@@ -16,15 +19,15 @@ const { version } = JSON.parse(await readFile(join(root, "package.json"), "utf8"
   version: string;
 };
 
-// main.ts reads package.json beside the sources at run time for --version; beside the
-// bundle there is none, so that one read becomes the text it would have read. If main.ts
-// stops reading it this way (a JSON import, which esbuild inlines by itself), the plugin
-// changes nothing.
+// daemons.ts reads package.json beside the sources at run time for --version; beside the
+// bundle there is none, so that one read becomes the text it would have read. If it stops
+// reading it this way (a JSON import, which esbuild inlines by itself), the plugin changes
+// nothing.
 const PACKAGE_JSON_READ = 'readFileSync(new URL("../../package.json", import.meta.url), "utf8")';
 const inlineVersion: Plugin = {
   name: "herald-inline-version",
   setup(bundle) {
-    bundle.onLoad({ filter: /[\\/]src[\\/]cli[\\/]main\.ts$/ }, async (args) => {
+    bundle.onLoad({ filter: /[\\/]src[\\/]cli[\\/]daemons\.ts$/ }, async (args) => {
       const source = await readFile(args.path, "utf8");
       return {
         contents: source.replace(PACKAGE_JSON_READ, JSON.stringify(JSON.stringify({ version }))),
@@ -34,9 +37,9 @@ const inlineVersion: Plugin = {
   },
 };
 
-await build({
+const result = await build({
   absWorkingDir: root,
-  entryPoints: ["src/cli/main.ts"],
+  entryPoints: ["src/cli/runtime.ts"],
   outfile,
   bundle: true,
   platform: "node",
@@ -52,6 +55,8 @@ await build({
   keepNames: true,
   legalComments: "linked",
   plugins: [inlineVersion],
+  metafile: true,
   logLevel: "warning",
 });
+await writeFile(`${outfile}.meta.json`, JSON.stringify(result.metafile));
 process.stdout.write(`wrote ${relative(process.cwd(), outfile)}\n`);

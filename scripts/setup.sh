@@ -45,10 +45,11 @@ ensure_promtool() {
 # The network tier and the lab: namespaces and addresses (iproute2), gratuitous ARP
 # (arping), IPv6 neighbour announcements (ndisc6), traffic (curl, ping), captures (tcpdump),
 # and the routing daemons: BIRD for the agents and all three as the lab's upstream router;
-# nftables and iptables for real kube-proxy's two modes (herald lab up --kube real).
+# nftables and iptables for real kube-proxy's two modes (herald lab up --kube real);
+# mmdebstrap builds the image's Debian layer and runc runs the image (scripts/image.sh).
 ensure_network_tools() {
   apt_install iproute2 arping ndisc6 curl iputils-ping tcpdump procps bird2 frr gobgpd \
-    nftables iptables
+    nftables iptables mmdebstrap runc
 }
 
 # `npm ci` when node_modules is missing or was installed from another lockfile.

@@ -1,6 +1,7 @@
 // deploy/: the manifests as kustomize renders them, what they promise (least privilege,
 // the flags and ports the commands really have), real kubectl applying them to devkube,
-// and the image's program — the esbuild bundle run by Node 22 as the Dockerfile runs it.
+// and the image's program — the esbuild bundle of src/cli/runtime.ts run by Node 22 as the
+// image runs it (test/image_test.ts checks the image itself).
 // Needs kubectl on PATH (scripts/test.sh installs it where missing).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -583,7 +584,7 @@ function freePort(): Promise<number> {
   });
 }
 
-describe("the bundle (what deploy/Dockerfile runs)", () => {
+describe("the bundle (what the image runs: deploy/image, deploy/Dockerfile)", () => {
   // Away from the repository, so that a dependency esbuild left out cannot be found in
   // node_modules by accident: the image has none.
   const bundle = join(dir, "image", "herald.mjs");
@@ -599,21 +600,27 @@ describe("the bundle (what deploy/Dockerfile runs)", () => {
     assert.equal(result.stdout.trim(), version);
   });
 
-  it("plans exactly as the sources do", () => {
-    const fromBundle = herald(["plan", "-f", "examples/plan", "-o", "json"]);
-    assert.equal(fromBundle.code, 0, fromBundle.stderr);
-    const fromSources = ok(process.execPath, [
-      join(root, "bin/herald.js"),
-      "plan",
-      "-f",
-      "examples/plan",
-      "-o",
-      "json",
-    ]);
-    assert.deepEqual(JSON.parse(fromBundle.stdout), JSON.parse(fromSources));
-    const table = herald(["plan", "-f", "examples/plan"]);
-    assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /shop\/billing\s+192\.168\.10\.245\s+lan\s+allocated/);
+  it("carries the controller and the agent only: no devkube, lab, offline commands or test code", () => {
+    const meta = JSON.parse(readFileSync(`${bundle}.meta.json`, "utf8")) as {
+      inputs: Record<string, unknown>;
+    };
+    const sources = Object.keys(meta.inputs).filter((input) => input.startsWith("src/"));
+    assert.ok(sources.includes("src/cli/runtime.ts"), "the entry point is src/cli/runtime.ts");
+    assert.ok(
+      sources.includes("src/controller/controller.ts") && sources.includes("src/agent/agent.ts"),
+    );
+    const unwanted = sources.filter(
+      (input) =>
+        /^src\/(devkube|lab)\//.test(input) ||
+        /_test\.ts$|fixtures|testing\.ts$/.test(input) ||
+        /^src\/cli\/(main|lab|dev-apiserver|plan|status|validate|migrate)\.ts$/.test(input),
+    );
+    assert.deepEqual(unwanted, []);
+    const help = herald(["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((match) => match[1]);
+    assert.deepEqual(commands, ["controller", "agent", "help"]);
+    assert.notEqual(herald(["dev-apiserver"]).code, 0, "no devkube in the image");
   });
 
   it("runs the controller against an API server: ready, allocating, stopping cleanly", async () => {

@@ -1,19 +1,17 @@
-// The one `herald` binary. Each subcommand lives in its own module; this file wires them.
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+// The full `herald` command. Each subcommand lives in its own module; this file wires them.
+// The controller and agent commands are in daemons.ts, shared with runtime.ts (the image's).
+import type { Command } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
-import type { AgentCommandOptions } from "./agent.ts";
-import type { ControllerCommandOptions } from "./controller.ts";
+import {
+  addAgentCommand,
+  addControllerCommand,
+  heraldProgram,
+  parseCount,
+  runProgram,
+} from "./daemons.ts";
 import type { LabDemoCommandOptions, LabUpCommandOptions } from "./lab.ts";
 import type { CommandIO } from "./plan.ts";
-
-const { version } = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-) as {
-  version: string;
-};
 
 // Each command's module is loaded when the command runs: `herald plan` should not pay
 // for the Kubernetes client the controller needs.
@@ -26,13 +24,6 @@ async function io(logLevel: string): Promise<CommandIO> {
     log: createLogger(logLevel as "info"),
   };
 }
-
-const CONTROLLER_DEFAULTS = {
-  namespace: process.env.POD_NAMESPACE || "herald-system",
-  identity: process.env.POD_NAME || `${hostname()}-${randomBytes(3).toString("hex")}`,
-  metricsAddress: "0.0.0.0:7472",
-  healthAddress: "0.0.0.0:7473",
-};
 
 /**
  * `-f FILE|DIR|-`, repeatable and required, for the offline commands. No default:
@@ -47,20 +38,7 @@ const filenameOption = () =>
     .makeOptionMandatory();
 
 export function buildProgram(): Command {
-  const program = new Command("herald")
-    .description(
-      "Bare-metal LoadBalancer for Kubernetes: hands type: LoadBalancer Services addresses from " +
-        "AddressPools and announces them by ARP/NDP or BGP.",
-    )
-    .version(version)
-    .addOption(
-      // No default here: a one-shot command wants only warnings, a daemon its info lines.
-      new Option(
-        "--log-level <level>",
-        "log level on stderr (default: warn, or info for controller and agent)",
-      ).choices(["trace", "debug", "info", "warn", "error", "silent"]),
-    )
-    .showHelpAfterError("(run with --help for usage)");
+  const program = heraldProgram();
 
   /**
    * The action of a one-shot command (plan, status, validate, migrate): its options and the
@@ -100,113 +78,8 @@ export function buildProgram(): Command {
       ),
     );
 
-  program
-    .command("controller")
-    .description(
-      "Run the allocation controller: gives LoadBalancer Services addresses from AddressPools and " +
-        "writes their status. Run two replicas; a Lease elects the one that writes.",
-    )
-    .option(
-      "--kubeconfig <file>",
-      "kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)",
-    )
-    .option(
-      "--namespace <name>",
-      "namespace of the leader Lease (env POD_NAMESPACE)",
-      CONTROLLER_DEFAULTS.namespace,
-    )
-    .option(
-      "--identity <name>",
-      "this replica's name in the Lease (env POD_NAME)",
-      CONTROLLER_DEFAULTS.identity,
-    )
-    .option(
-      "--class-only",
-      "serve only loadBalancerClass herald.dev/herald, not services without a class",
-      false,
-    )
-    .option(
-      "--metrics-address <host:port>",
-      "Prometheus /metrics (0 to disable)",
-      CONTROLLER_DEFAULTS.metricsAddress,
-    )
-    .option(
-      "--health-address <host:port>",
-      "/healthz and /readyz",
-      CONTROLLER_DEFAULTS.healthAddress,
-    )
-    .option("--workers <n>", "services processed at once", parseCount, 8)
-    .option(
-      "--agent-key-secret <name>",
-      'the agents\' failure-detector key Secret, created with a random key when missing ("" leaves it to you)',
-      "herald-agent-key",
-    )
-    .option("--kube-api-qps <n>", "client-side limit on API requests per second", parseCount, 2000)
-    .option("--kube-api-burst <n>", "burst above that limit", parseCount, 4000)
-    .action(async (options: ControllerCommandOptions) => {
-      const level = program.opts<{ logLevel?: string }>().logLevel ?? "info";
-      const { runController } = await import("./controller.ts");
-      process.exitCode = await runController(
-        options,
-        createLogger(level as "info", "herald-controller"),
-      );
-    });
-
-  program
-    .command("agent")
-    .description(
-      "Run the node agent (one per node, hostNetwork, NET_ADMIN + NET_RAW): elects the node " +
-        "announcing each local address, puts it on the kernel and announces it by ARP/NDP.",
-    )
-    .option(
-      "--kubeconfig <file>",
-      "kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)",
-    )
-    .option(
-      "--node-name <name>",
-      "this node (env NODE_NAME, from the downward API)",
-      process.env.NODE_NAME,
-    )
-    .option(
-      "--namespace <name>",
-      "namespace of the failure-detector key Secret (env POD_NAMESPACE)",
-      CONTROLLER_DEFAULTS.namespace,
-    )
-    .option(
-      "--key-secret <name>",
-      'Secret holding the failure detector\'s HMAC key under "key"',
-      "herald-agent-key",
-    )
-    .option(
-      "--class-only",
-      "serve only loadBalancerClass herald.dev/herald, not services without a class",
-      false,
-    )
-    .option(
-      "--bird-dir <dir>",
-      "where BIRD's configuration and control socket live (default /run/herald/bird-NODE)",
-    )
-    .addOption(
-      new Option(
-        "--bird-mode <mode>",
-        "child: the agent runs BIRD; sidecar: BIRD runs beside it (another container of the " +
-          "pod) on the configuration the agent writes, and keeps its sessions while the agent restarts",
-      )
-        .choices(["child", "sidecar"])
-        .default("child"),
-    )
-    .option(
-      "--proc-sys <dir>",
-      "where the node's /proc/sys is writable, if not at /proc/sys (a container's is read-only; " +
-        "deploy/ mounts the host's /proc/sys/net at /host/proc/sys/net)",
-    )
-    .option("--metrics-address <host:port>", "Prometheus /metrics (0 to disable)", "0.0.0.0:7475")
-    .option("--health-address <host:port>", "/healthz and /readyz", "0.0.0.0:7476")
-    .action(async (options: AgentCommandOptions) => {
-      const level = program.opts<{ logLevel?: string }>().logLevel ?? "info";
-      const { runAgent } = await import("./agent.ts");
-      process.exitCode = await runAgent(options, createLogger(level as "info", "herald-agent"));
-    });
+  addControllerCommand(program);
+  addAgentCommand(program);
 
   program
     .command("dev-apiserver")
@@ -516,13 +389,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-function parseCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 1)
-    throw new InvalidArgumentError("a whole number, 1 or more");
-  return count;
-}
-
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -531,22 +397,4 @@ function parsePort(value: string): number {
   return port;
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildProgram();
-  program.exitOverride();
-  try {
-    await program.parseAsync(argv as string[]);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version exit 0; usage errors were already printed by commander.
-      process.exitCode = error.exitCode;
-      return;
-    }
-    // A bug, not bad input: say so briefly; HERALD_DEBUG=1 shows where.
-    process.stderr.write(`herald: internal error: ${(error as Error).message}\n`);
-    if (process.env.HERALD_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-    process.exitCode = 70;
-  }
-}
-
-await main(process.argv);
+await runProgram(buildProgram(), process.argv);
