@@ -417,4 +417,29 @@ describe("AllocationController", () => {
       await deletePool("invalid-later");
     },
   );
+
+  it(
+    "serves every other Service when one has a wrongly typed field, and says what is wrong with it",
+    {
+      skip: devkubeOnly("stores loadBalancerIP: 5, which kube-apiserver's typed decoding refuses"),
+    },
+    async () => {
+      await pool("typed", { addresses: ["192.0.9.0/29"], priority: 0 });
+      const ns = await namespace();
+      cluster.devkube!.putUnvalidated("v1", "services", {
+        metadata: { name: "five", namespace: ns },
+        spec: { type: "LoadBalancer", loadBalancerIP: 5, ports: [{ port: 80 }] },
+      });
+      await service(ns, "fine", {}, { "herald.dev/pool": "typed" });
+      // Before: readService threw on every start and no Service was served.
+      startController();
+      await addresses(ns, "fine", ["192.0.9.0"]);
+      const five = await waitFor("the bad Service's condition", async () => {
+        const s = await read(ns, "five");
+        return allocated(s)?.reason === "InvalidRequest" ? s : undefined;
+      });
+      assert.match(allocated(five)?.message ?? "", /spec\.loadBalancerIP must be a string/);
+      await deletePool("typed");
+    },
+  );
 });

@@ -64,9 +64,9 @@ const POLICIES: readonly IPFamilyPolicy[] = ["SingleStack", "PreferDualStack", "
 export function readService(service: ServiceObject, options: ReadOptions = {}): ServiceRequest {
   const namespace = service.metadata?.namespace || "default";
   const name = service.metadata?.name ?? "";
-  const annotations = service.metadata?.annotations ?? {};
-  const spec = service.spec ?? {};
   const problems: string[] = [];
+  const annotations = typedAnnotations(service.metadata?.annotations, problems);
+  const spec = typedSpec(service.spec, problems);
 
   const ignored =
     spec.type !== "LoadBalancer"
@@ -101,8 +101,10 @@ export function readService(service: ServiceObject, options: ReadOptions = {}): 
   };
 
   const held: Address[] = [];
-  for (const ingress of service.status?.loadBalancer?.ingress ?? []) {
-    const address = ingress.ip === undefined ? undefined : parseAddress(ingress.ip);
+  const ingresses = service.status?.loadBalancer?.ingress;
+  for (const ingress of Array.isArray(ingresses) ? ingresses : []) {
+    const ip: unknown = (ingress as { ip?: unknown } | null)?.ip;
+    const address = typeof ip === "string" ? parseAddress(ip) : undefined;
     if (address && !held.some((h) => h.family === address.family)) held.push(address);
   }
 
@@ -123,6 +125,88 @@ export function readService(service: ServiceObject, options: ReadOptions = {}): 
     invalid:
       problems.length > 0 ? { reason: "InvalidRequest", message: problems.join("; ") } : undefined,
   };
+}
+
+type ServiceSpec = NonNullable<ServiceObject["spec"]>;
+
+const STRING_FIELDS = [
+  "type",
+  "loadBalancerClass",
+  "loadBalancerIP",
+  "clusterIP",
+  "ipFamilyPolicy",
+  "externalTrafficPolicy",
+] as const;
+const STRING_LIST_FIELDS = ["clusterIPs", "ipFamilies"] as const;
+
+/**
+ * The spec with every field of the wrong JSON type left out, each named in `problems`.
+ * kube-apiserver's typed decoding never stores such a Service, but a Service is read from
+ * wherever it came (devkube, an old record, a test): one that cannot be read as typed must
+ * get its condition, not stop the controller from serving the others.
+ */
+function typedSpec(raw: unknown, problems: string[]): ServiceSpec {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    problems.push("spec is not an object");
+    return {};
+  }
+  const source = raw as Record<string, unknown>;
+  const spec: Record<string, unknown> = {};
+  const wrong = (field: string, want: string) =>
+    problems.push(
+      `spec.${field} must be ${want}, not ${JSON.stringify(source[field]) ?? typeof source[field]}`,
+    );
+  for (const field of STRING_FIELDS) {
+    const value = source[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value === "string") spec[field] = value;
+    else wrong(field, "a string");
+  }
+  for (const field of STRING_LIST_FIELDS) {
+    const value = source[field];
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value) && value.every((item) => typeof item === "string"))
+      spec[field] = value;
+    else wrong(field, "a list of strings");
+  }
+  const selector = source.selector;
+  if (selector !== undefined && selector !== null) {
+    if (
+      typeof selector === "object" &&
+      !Array.isArray(selector) &&
+      Object.values(selector).every((v) => typeof v === "string")
+    )
+      spec.selector = selector;
+    else wrong("selector", "a map of strings");
+  }
+  const ports = source.ports;
+  if (ports !== undefined && ports !== null) {
+    const valid =
+      Array.isArray(ports) &&
+      ports.every(
+        (port) =>
+          typeof port === "object" &&
+          port !== null &&
+          typeof (port as { port?: unknown }).port === "number" &&
+          ["string", "undefined"].includes(typeof (port as { protocol?: unknown }).protocol),
+      );
+    if (valid) spec.ports = ports;
+    else wrong("ports", "a list of ports with a numeric port");
+  }
+  return spec as ServiceSpec;
+}
+
+/** The annotations whose values are strings; any other is named in `problems`. */
+function typedAnnotations(raw: unknown, problems: string[]): Readonly<Record<string, string>> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return {};
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === "string") annotations[key] = value;
+    else if (key.includes("herald.dev/") || key.includes("metallb") || key.includes("purelb"))
+      problems.push(`annotation ${key} must be a string`);
+  }
+  return annotations;
 }
 
 function firstAnnotation(

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { service } from "../../test/fixtures.ts";
 import type { ServiceObject } from "../api/service.ts";
 import { formatAddress } from "./address.ts";
@@ -115,5 +116,63 @@ describe("readService: annotations", () => {
     );
     assert.match(readService(service("a"), { classOnly: true }).ignored!, /no loadBalancerClass/);
     assert.equal(readService(service("a")).ignored, undefined);
+  });
+});
+
+describe("readService: wrongly typed fields", () => {
+  // What a Service may hold when something other than kube-apiserver's typed decoding wrote
+  // it (devkube, a broken admission plugin, an old etcd record): never a throw — one bad
+  // object must not stop the controller from serving the others — and what it holds stays.
+  const FIELDS = [
+    "loadBalancerIP",
+    "loadBalancerClass",
+    "externalTrafficPolicy",
+    "ipFamilies",
+    "ipFamilyPolicy",
+    "clusterIP",
+    "clusterIPs",
+    "ports",
+    "selector",
+    "type",
+  ] as const;
+
+  it("reads any value in any spec field, annotation or ingress without throwing", () => {
+    fc.assert(
+      fc.property(
+        fc.record(Object.fromEntries(FIELDS.map((f) => [f, fc.anything()])), {
+          requiredKeys: [],
+        }),
+        fc.dictionary(
+          fc.constantFrom(
+            "herald.dev/address",
+            "herald.dev/pool",
+            "herald.dev/sharing-key",
+            "metallb.universe.tf/loadBalancerIPs",
+          ),
+          fc.anything(),
+        ),
+        fc.anything(),
+        (spec, annotations, ingressIp) => {
+          const svc = {
+            metadata: { name: "odd", namespace: "default", annotations },
+            spec: { type: "LoadBalancer", ...spec },
+            status: { loadBalancer: { ingress: [{ ip: ingressIp }, { ip: "192.0.2.7" }] } },
+          } as unknown as ServiceObject;
+          const request = readService(svc);
+          assert.ok(
+            request.held.some((a) => formatAddress(a) === "192.0.2.7"),
+            "a held address is kept",
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("says what is wrong with a wrongly typed field", () => {
+    const svc = service("five", {});
+    (svc.spec as Record<string, unknown>).loadBalancerIP = 5;
+    const request = readService(svc);
+    assert.match(request.invalid?.message ?? "", /loadBalancerIP/);
   });
 });
