@@ -114,6 +114,8 @@ export class AllocationController {
   private draining: Promise<void> = Promise.resolve();
   /** The pool status write in flight, if any (awaited before handing over the lease). */
   private poolStatusWrite: Promise<void> = Promise.resolve();
+  /** Pools whose status write failed: how often in a row, and when to try again. */
+  private readonly poolStatusBackoff = new Map<string, { failures: number; retryAt: number }>();
   private rebuildScheduled = false;
 
   constructor(options: ControllerOptions) {
@@ -422,18 +424,25 @@ export class AllocationController {
     this.schedulePoolStatus();
   }
 
-  private schedulePoolStatus(): void {
+  private schedulePoolStatus(delayMs = this.options.poolStatusDelayMs ?? 500): void {
     if (!this.leading || this.poolStatusTimer) return;
     this.poolStatusTimer = this.clock.setTimeout(() => {
       this.poolStatusTimer = undefined;
       this.poolStatusWrite = this.writePoolStatus();
-    }, this.options.poolStatusDelayMs ?? 500);
+    }, delayMs);
   }
 
   private async writePoolStatus(): Promise<void> {
     const leading = this.leading;
     if (!leading) return;
+    const now = this.clock.now();
+    let nextRetryAt = Infinity;
     for (const pool of leading.pools.pools) {
+      const backoff = this.poolStatusBackoff.get(pool.name);
+      if (backoff && backoff.retryAt > now) {
+        nextRetryAt = Math.min(nextRetryAt, backoff.retryAt);
+        continue;
+      }
       const status = poolStatus(pool, leading.pools, leading.allocator.allocated(pool.name));
       const object = this.poolObjects.get(pool.name);
       if (!object) continue;
@@ -470,14 +479,22 @@ export class AllocationController {
           },
           mergePatch,
         );
+        this.poolStatusBackoff.delete(pool.name);
       } catch (error) {
+        // Backed off per pool as the work queue backs off a Service: a pool whose status
+        // the server keeps refusing must not cost it a write every half second.
+        const failures = (backoff?.failures ?? 0) + 1;
+        const retryInMs = Math.min(30_000, 500 * 2 ** (failures - 1));
+        this.poolStatusBackoff.set(pool.name, { failures, retryAt: now + retryInMs });
+        nextRetryAt = Math.min(nextRetryAt, now + retryInMs);
         this.log.warn(
-          { pool: pool.name, err: String(error) },
+          { pool: pool.name, err: String(error), retryInMs },
           "could not write pool status; retrying",
         );
-        this.schedulePoolStatus();
       }
     }
+    if (nextRetryAt !== Infinity)
+      this.schedulePoolStatus(Math.max(0, nextRetryAt - this.clock.now()));
   }
 
   // ---- informers ----

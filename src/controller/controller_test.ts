@@ -442,4 +442,26 @@ describe("AllocationController", () => {
       await deletePool("typed");
     },
   );
+
+  it(
+    "backs off pool status writes the server keeps refusing",
+    { skip: devkubeOnly("refuses one kind of request on demand") },
+    async () => {
+      const names = Array.from({ length: 10 }, (_, i) => `refused-${i}`);
+      for (const [i, name] of names.entries())
+        await pool(name, { addresses: [`192.0.10.${i * 8}/29`], priority: 0 });
+      const kube = cluster.devkube!;
+      kube.refuse("PATCH addresspools/status", 422);
+      kube.resetStats();
+      startController();
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const attempts = kube.requestStats().byVerb["PATCH addresspools/status"] ?? 0;
+      kube.refuse("PATCH addresspools/status", undefined);
+      // Before: a retry every 500 ms, about 12 per pool in 6 s. Backed off (0.5, 1, 2, 4 s…):
+      // at most 5 per pool.
+      assert.ok(attempts >= names.length, `each pool tried at least once (${attempts})`);
+      assert.ok(attempts <= names.length * 5, `${attempts} attempts for ${names.length} pools`);
+      for (const name of names) await deletePool(name);
+    },
+  );
 });

@@ -16,11 +16,16 @@ export interface RequestStats {
   connections: number;
 }
 
+/** "PATCH addresspools/status": how stats count a request, and how refusals name one. */
+export function requestKey(method: string, route: Route): string {
+  return `${method} ${route.type.plural}${route.subresource ? `/${route.subresource}` : ""}`;
+}
+
 export class RequestCounter {
   private stats: RequestStats = emptyStats();
 
   request(method: string, route: Route): void {
-    const key = `${method} ${route.type.plural}${route.subresource ? `/${route.subresource}` : ""}`;
+    const key = requestKey(method, route);
     this.stats.byVerb[key] = (this.stats.byVerb[key] ?? 0) + 1;
     this.stats.total++;
     if (method !== "GET") this.stats.writes++;
@@ -47,6 +52,9 @@ function emptyStats(): RequestStats {
 export class InjectedFaults {
   latencyMs = 0;
   private failures = { count: 0, code: 500 };
+
+  /** "VERB resource[/subresource]" -> the code every such request fails with, until lifted. */
+  readonly refused = new Map<string, number>();
 
   failNext(count: number, code: number): void {
     this.failures = { count, code };

@@ -9,7 +9,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { InjectedFaults, RequestCounter, serveControl, type RequestStats } from "./control.ts";
+import {
+  InjectedFaults,
+  RequestCounter,
+  requestKey,
+  serveControl,
+  type RequestStats,
+} from "./control.ts";
 import { openApiDocument, openApiRoot, SERVER_VERSION } from "./discovery.ts";
 import { isStatusError, sendJson, sendStatus, sendText } from "./http.ts";
 import { Objects } from "./objects.ts";
@@ -116,6 +122,15 @@ export class DevKube {
   }
 
   /** Answers the next `count` API requests with `code` (500, or 429 with Retry-After). */
+  /**
+   * Every request of one kind ("PATCH addresspools/status") fails with `code` until
+   * `code` is undefined: a write the server keeps refusing, which failNext cannot model.
+   */
+  refuse(kind: string, code: number | undefined): void {
+    if (code === undefined) this.faults.refused.delete(kind);
+    else this.faults.refused.set(kind, code);
+  }
+
   failNext(count: number, code = 500): void {
     this.faults.failNext(count, code);
   }
@@ -178,6 +193,8 @@ export class DevKube {
     if (resolved.kind === "notFound") throw failure(404, resolved.message);
     if (resolved.kind === "discovery") return sendJson(response, 200, resolved.document);
     this.counter.request(request.method ?? "GET", resolved.route);
+    const refused = this.faults.refused.get(requestKey(request.method ?? "GET", resolved.route));
+    if (refused !== undefined) throw failure(refused, "devkube: refused on request");
     const { store, objects, watches } = this;
     await serveResource(request, response, resolved.route, url, { store, objects, watches });
   }
