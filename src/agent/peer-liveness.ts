@@ -9,6 +9,36 @@ export interface LivenessSource {
   view(): { dead: string[] };
 }
 
+/**
+ * The longest a restart mark keeps a silent peer alive, on the reader's clock from when it
+ * first saw the mark. The writer asks for 10 s (reporter.ts); the margin absorbs skew, and
+ * the bound means a mark of year 9999, or a clock far ahead, cannot keep a dead node
+ * "alive" for longer.
+ */
+export const MAX_RESTART_GRACE_MS = 15_000;
+
+/**
+ * Reads restart marks (`herald.dev/restarting-until`): when each peer's grace ends on this
+ * node's clock, bounded by MAX_RESTART_GRACE_MS from first sight of that mark.
+ */
+export class RestartMarks {
+  readonly #firstSeen = new Map<string, { value: string; at: number }>();
+
+  /** When `node`'s grace ends (ms), if still ahead; `value` is its annotation, if any. */
+  until(node: string, value: string | undefined, now: number): number | undefined {
+    if (value === undefined) {
+      this.#firstSeen.delete(node);
+      return undefined;
+    }
+    let seen = this.#firstSeen.get(node);
+    if (seen?.value !== value) this.#firstSeen.set(node, (seen = { value, at: now }));
+    const asked = Date.parse(value);
+    if (!Number.isFinite(asked)) return undefined;
+    const until = Math.min(asked, seen.at + MAX_RESTART_GRACE_MS);
+    return until > now ? until : undefined;
+  }
+}
+
 export class PeerLiveness {
   readonly #clock: Clock;
   readonly #holdOffMs: () => number;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../kube/clock.ts";
-import { PeerLiveness } from "./peer-liveness.ts";
+import { MAX_RESTART_GRACE_MS, PeerLiveness, RestartMarks } from "./peer-liveness.ts";
 
 function detector(dead: string[]) {
   return { isAlive: (name: string) => !dead.includes(name), view: () => ({ dead }) };
@@ -47,4 +47,24 @@ test("a restart mark keeps a silent node alive until it ends, then wakes once", 
   await clock.advance(10_011);
   assert.equal(wakes, 1);
   assert.equal(liveness.alive("node2", detector(["node2"]), undefined), false);
+});
+
+test("a restart mark keeps a peer alive at most MAX_RESTART_GRACE_MS from first sight", () => {
+  const marks = new RestartMarks();
+  const now = Date.parse("2026-12-04T00:00:00Z");
+  // The writer's own 10 s: honoured as written.
+  const soon = new Date(now + 10_000).toISOString();
+  assert.equal(marks.until("node2", soon, now), now + 10_000);
+  // Year 9999 (or a clock far ahead): cut to the bound on this node's clock, and not
+  // renewed by reading the same mark again later.
+  assert.equal(marks.until("node3", "9999-12-31T23:59:59Z", now), now + MAX_RESTART_GRACE_MS);
+  assert.equal(
+    marks.until("node3", "9999-12-31T23:59:59Z", now + 14_000),
+    now + MAX_RESTART_GRACE_MS,
+  );
+  assert.equal(marks.until("node3", "9999-12-31T23:59:59Z", now + MAX_RESTART_GRACE_MS), undefined);
+  // Past, garbage or removed: no grace.
+  assert.equal(marks.until("node4", new Date(now - 1).toISOString(), now), undefined);
+  assert.equal(marks.until("node4", "soon", now), undefined);
+  assert.equal(marks.until("node3", undefined, now), undefined);
 });

@@ -3,6 +3,7 @@
 // conditions, and the restart mark. Off the reconcile path and coalesced: the agent hands
 // over a snapshot after each reconcile, and only the latest is written once the previous
 // round is done, so a slow or unreachable API server never delays a takeover.
+import { RestartMarks } from "./peer-liveness.ts";
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import { rfc3339, transitionTime, type Condition } from "../api/meta.ts";
@@ -79,6 +80,7 @@ export class Reporter {
   private readonly pools: Informer<PoolObject>;
   private readonly nodes: Informer<NodeObject>;
   private readonly nodeStates: Informer<NodeStateObject>;
+  private readonly restartMarks = new RestartMarks();
   private readonly kubeProxy: Informer<ConfigMapObject>;
   private readonly isReporter: (topic: string) => boolean;
   private snapshot: Snapshot = {
@@ -200,8 +202,7 @@ export class Reporter {
   restartingUntil(node: string): number | undefined {
     const state = this.nodeStates.get(node);
     const value = state?.metadata?.annotations?.[RESTARTING_ANNOTATION];
-    const until = value === undefined ? NaN : Date.parse(value);
-    return Number.isFinite(until) && until > this.clock.now() ? until : undefined;
+    return this.restartMarks.until(node, value, this.clock.now());
   }
 
   /**

@@ -5,7 +5,7 @@
 // agent neither starts nor stops it, so an agent restart leaves the BGP sessions up.
 // What birdc prints is read in status.ts; this file only runs programs and files.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import type { BGPSessionStatus } from "../../api/nodestate.ts";
@@ -152,7 +152,10 @@ export class BirdDaemon {
       this.#applied = config;
       return { ok: true };
     }
-    await mkdir(dirname(this.#configPath), { recursive: true });
+    // Its own directory, closed to others whatever the umask: the file holds passwords and
+    // the socket beside it controls BIRD.
+    await mkdir(dirname(this.#configPath), { recursive: true, mode: 0o700 });
+    await chmod(dirname(this.#configPath), 0o700);
     const temp = `${this.#configPath}.${process.pid}.${++this.#tempCounter}.tmp`;
     // The file holds the peers' TCP MD5 passwords.
     await writeFile(temp, config, { mode: 0o600 });

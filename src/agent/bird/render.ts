@@ -366,7 +366,9 @@ export function renderBirdConfig(inputs: BirdInputs): RenderedBirdConfig {
   const prefixes: ParsedPrefix[] = parsed.prefixes;
 
   const lines = [
-    `# bird.conf for node ${node.name}, rendered by the Herald agent; edits are overwritten.`,
+    // The name as a DNS subdomain allows; anything else (a newline would end the comment and
+    // start configuration) is replaced.
+    `# bird.conf for node ${node.name.replace(/[^A-Za-z0-9.-]/g, "_")}, rendered by the Herald agent; edits are overwritten.`,
     "",
     // BIRD logs to syslog unless told otherwise; the agent runs it in the foreground and
     // passes its stderr on to the agent's log.

@@ -493,6 +493,15 @@ protocol bgp peer_tor {
     await assertBirdAccepts(config);
   });
 
+  it("keeps a node name that is no DNS name inside its comment", async () => {
+    const config = render({
+      node: { name: "evil\nprotocol device x {}", labels: {}, ipv4: "198.18.0.11" },
+    });
+    assert.ok(!config.includes("\nprotocol device x"), config.split("\n")[0]);
+    assert.match(config, /^# bird\.conf for node evil_protocol_device_x___,/);
+    await assertBirdAccepts(config);
+  });
+
   it("gives byte-identical output for the same input in any order", () => {
     const one = render({
       peers: [peer("a"), peer("b", { peerAddress: "198.18.0.2" })],
