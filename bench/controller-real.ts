@@ -17,7 +17,7 @@ import { customResourceDefinitions } from "../src/api/crds.ts";
 import { LabApi } from "../src/lab/api.ts";
 import { installDeployRbac } from "../src/lab/real-cluster.ts";
 import { loadKubeConfig } from "../src/kube/kubeconfig.ts";
-import { countAudit } from "../src/realkube/audit.ts";
+import { countAudit } from "./audit.ts";
 import { writeTokenKubeconfig } from "../src/realkube/control-plane.ts";
 import { RealKube } from "../src/realkube/real-kube.ts";
 import { serviceAccountToken } from "../src/realkube/tokens.ts";

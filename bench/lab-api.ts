@@ -10,7 +10,7 @@ import { labDown, labUp } from "../src/lab/lab.ts";
 import { auditLogPath } from "../src/lab/real-cluster.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
 import { LabFiles } from "../src/lab/state.ts";
-import { countAudit, type AuditCounts } from "../src/realkube/audit.ts";
+import { countAudit, type AuditCounts } from "./audit.ts";
 
 const services = Number(process.argv[2] ?? 1000);
 const nodes = Number(process.argv[3] ?? 3);

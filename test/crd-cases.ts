@@ -2,7 +2,7 @@
 // rule objects it must accept or reject with the causes the API server reports. One
 // table, run against the schema engine (src/api/crds_test.ts) and against an API server
 // through HTTP, devkube or a real kube-apiserver (test/crds-apiserver_test.ts).
-import type { FieldCause } from "../src/devkube/schema.ts";
+import type { FieldCause } from "../src/schema/schema.ts";
 import type { AddressPool } from "../src/api/addresspool.ts";
 import type { AgentConfig } from "../src/api/agentconfig.ts";
 import type { BGPAdvertisement } from "../src/api/bgpadvertisement.ts";

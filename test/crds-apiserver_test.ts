@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { customResourceDefinitions } from "../src/api/crds.ts";
-import type { FieldCause } from "../src/devkube/schema.ts";
+import type { FieldCause } from "../src/schema/schema.ts";
 import { ApiError } from "../src/kube/raw.ts";
 import { cases, isStatusCase, samples, type Case, type Kind } from "./crd-cases.ts";
 import { startCluster, type TestCluster } from "./cluster.ts";

@@ -12,8 +12,11 @@
 //  - Auto: Local when some eligible node can place it, Routed otherwise.
 import type { Labels, LabelSelector } from "../api/selector.ts";
 import { selectorMatches } from "../api/selector.ts";
-import { FAMILY_BITS, familyOf, type Family } from "../ipam/address.ts";
+import { FAMILY_BITS, familyOf, type Family } from "../ip.ts";
+import type { NodeInterface } from "../api/nodestate.ts";
 import { electAnnouncer } from "./election.ts";
+import type { KernelInterface } from "./kernel/interfaces.ts";
+import { placeOn, type Placement } from "./placement.ts";
 
 /** Kubernetes' own label for nodes that must not carry load-balancer traffic. */
 export const EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
@@ -49,17 +52,19 @@ export interface PoolInfo {
   aggregation: Readonly<Record<Family, number>>;
 }
 
-/** Where a node would put a local address, or why it cannot. */
-export type Placement = { interface: string } | { error: string };
-
 export interface AnnouncementInputs {
   nodes: ReadonlyMap<string, NodeInfo>;
-  /** The failure detector's verdict; the agent's own node is always alive to itself. */
-  alive: (node: string) => boolean;
-  /** The pool owning an address, undefined when no pool does. */
-  poolOf: (address: string) => PoolInfo | undefined;
+  /** The nodes alive to the failure detector; the agent's own node always is, to itself. */
+  alive: ReadonlySet<string>;
+  /** Each held address's pool (canonical text -> pool); absent when no pool owns it. */
+  pools: ReadonlyMap<string, PoolInfo>;
   services: readonly ServiceInfo[];
-  placement: (node: string, address: string, pool: PoolInfo) => Placement;
+  /**
+   * Where each node can put a local address: this node's interfaces as its kernel lists
+   * them, the others' as their NodeState publishes them. A node absent here has published
+   * nothing yet.
+   */
+  interfaces: ReadonlyMap<string, readonly KernelInterface[] | readonly NodeInterface[]>;
 }
 
 export interface AddressDecision {
@@ -116,7 +121,7 @@ export function decideAnnouncements(inputs: AnnouncementInputs): AddressDecision
       else byAddress.set(address, [service]);
     }
   }
-  const living = [...inputs.nodes.keys()].filter((name) => inputs.alive(name));
+  const living = [...inputs.nodes.keys()].filter((name) => inputs.alive.has(name));
   const decisions: AddressDecision[] = [];
   for (const [address, holders] of byAddress) {
     const decision = decide(address, holders, inputs);
@@ -138,7 +143,7 @@ function decide(
     pool: undefined,
     mode: undefined,
   };
-  const pool = inputs.poolOf(address);
+  const pool = inputs.pools.get(address);
   if (!pool) return { ...decision, problem: "no AddressPool owns this address" };
   decision.pool = pool.name;
 
@@ -162,7 +167,7 @@ function decide(
 
   const eligible: string[] = [];
   for (const node of inputs.nodes.values()) {
-    if (nodeProblem(node, pool, inputs.alive(node.name)) !== undefined) continue;
+    if (nodeProblem(node, pool, inputs.alive.has(node.name)) !== undefined) continue;
     if (local && !withEndpoint.has(node.name)) continue;
     eligible.push(node.name);
   }
@@ -188,7 +193,7 @@ function decide(
   const placed = new Map<string, string>();
   const refusals: string[] = [];
   for (const node of eligible) {
-    const placement = inputs.placement(node, address, pool);
+    const placement = placementOn(node, address, pool, inputs);
     if ("interface" in placement) placed.set(node, placement.interface);
     else refusals.push(`${node}: ${placement.error}`);
   }
@@ -202,4 +207,18 @@ function decide(
     mode: "Local",
     problem: `no eligible node can hold the address on an interface (${refusals.join("; ")})`,
   };
+}
+
+function placementOn(
+  node: string,
+  address: string,
+  pool: PoolInfo,
+  inputs: AnnouncementInputs,
+): Placement {
+  const interfaces = inputs.interfaces.get(node);
+  // A peer alive to the detector whose NodeState has not arrived yet (both agents just
+  // started) is assumed able to hold the address: otherwise every agent would see only
+  // itself able and all would announce. If it cannot, its NodeState soon says so.
+  if (!interfaces) return { interface: "(unpublished)" };
+  return placeOn(address, interfaces, pool.interfaces);
 }

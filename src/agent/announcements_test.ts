@@ -8,6 +8,7 @@ import {
   type PoolInfo,
   type ServiceInfo,
 } from "./announcements.ts";
+import type { NodeInterface } from "../api/nodestate.ts";
 import { electAnnouncer } from "./election.ts";
 
 const NODES = ["node1", "node2", "node3"];
@@ -40,15 +41,34 @@ function service(changes: Partial<ServiceInfo> = {}): ServiceInfo {
   };
 }
 
-function inputs(changes: Partial<AnnouncementInputs> = {}): AnnouncementInputs {
+/** Each node with one interface: eth0 on the service's subnet, as NodeState publishes it. */
+function published(name = "eth0", subnet = "192.0.2.1/24"): Map<string, NodeInterface[]> {
+  return new Map(NODES.map((n) => [n, [{ name, subnets: [subnet] }]]));
+}
+
+/** No node has an interface on the service's subnet. */
+const NO_SUBNET = new Map(NODES.map((n) => [n, [{ name: "eth0", subnets: ["198.51.100.1/24"] }]]));
+
+function inputs(
+  changes: Partial<AnnouncementInputs> & { pool?: PoolInfo | null } = {},
+): AnnouncementInputs {
+  const { pool = LAN, ...rest } = changes;
+  const services = rest.services ?? [service()];
   return {
     nodes: new Map(NODES.map((n) => [n, node(n)])),
-    alive: () => true,
-    poolOf: () => LAN,
-    services: [service()],
-    placement: () => ({ interface: "eth0" }),
-    ...changes,
+    alive: new Set(NODES),
+    pools: new Map(
+      pool === null ? [] : services.flatMap((s) => s.addresses.map((a) => [a, pool] as const)),
+    ),
+    services,
+    interfaces: published(),
+    ...rest,
   };
+}
+
+/** Every node but `node`. */
+function allBut(node: string): Set<string> {
+  return new Set(NODES.filter((n) => n !== node));
 }
 
 function decideOne(changes: AnnouncementInputs) {
@@ -68,7 +88,7 @@ test("one node announces a local address: the rendezvous winner", () => {
 test("a node that is dead, NotReady, without network or excluded is never elected", () => {
   const winner = electAnnouncer("192.0.2.10", NODES)!;
   const cases: [string, Partial<AnnouncementInputs>][] = [
-    ["dead", { alive: (n) => n !== winner }],
+    ["dead", { alive: allBut(winner) }],
     ["not ready", { nodes: new Map(NODES.map((n) => [n, node(n, { ready: n !== winner })])) }],
     [
       "network unavailable",
@@ -92,7 +112,7 @@ test("a node that is dead, NotReady, without network or excluded is never electe
 
 test("the pool's node selector limits the candidates", () => {
   const pool = { ...LAN, nodeSelector: { matchLabels: { zone: "b" } } };
-  const decision = decideOne(inputs({ poolOf: () => pool }));
+  const decision = decideOne(inputs({ pool }));
   assert.equal(decision.announcer, "node3");
 });
 
@@ -117,7 +137,7 @@ test("externalTrafficPolicy Local: only nodes with a local serving endpoint", ()
   const gone = decideOne(
     inputs({
       services: [service({ trafficPolicy: "Local", endpoints })],
-      alive: (n) => n !== "node2",
+      alive: allBut("node2"),
     }),
   );
   assert.equal(gone.announcer, undefined);
@@ -137,48 +157,56 @@ test("nodes that cannot place the address are passed over; with none, a problem 
   const winner = electAnnouncer("192.0.2.10", NODES)!;
   const decision = decideOne(
     inputs({
-      placement: (n) =>
-        n === winner ? { error: "no interface has a subnet with it" } : { interface: "eth1" },
+      interfaces: new Map(
+        NODES.map((n) => [
+          n,
+          [
+            {
+              name: n === winner ? "eth0" : "eth1",
+              subnets: [n === winner ? "198.51.100.1/24" : "192.0.2.1/24"],
+            },
+          ],
+        ]),
+      ),
     }),
   );
   assert.notEqual(decision.announcer, winner);
   assert.equal(decision.interface, "eth1");
 
-  const none = decideOne(
-    inputs({ placement: () => ({ error: "no interface has a subnet with it" }) }),
-  );
+  const none = decideOne(inputs({ interfaces: NO_SUBNET }));
   assert.equal(none.announcer, undefined);
-  assert.match(none.problem ?? "", /node1: no interface has a subnet with it/);
+  assert.match(
+    none.problem ?? "",
+    /node1: no interface on this node has a subnet containing 192\.0\.2\.10/,
+  );
   assert.equal(none.reporter, winner);
 });
 
 test("Auto pools fall back to routed when no node can place the address locally", () => {
   const auto = { ...LAN, announce: "Auto" as const };
-  const decision = decideOne(
-    inputs({ poolOf: () => auto, placement: () => ({ error: "no subnet" }) }),
-  );
+  const decision = decideOne(inputs({ pool: auto, interfaces: NO_SUBNET }));
   assert.equal(decision.mode, "Routed");
   assert.deepEqual(decision.routedBy, NODES);
-  const local = decideOne(inputs({ poolOf: () => auto }));
+  const local = decideOne(inputs({ pool: auto }));
   assert.equal(local.mode, "Local");
 });
 
 test("an address no pool owns is reported, not announced", () => {
-  const decision = decideOne(inputs({ poolOf: () => undefined }));
+  const decision = decideOne(inputs({ pool: null }));
   assert.equal(decision.announcer, undefined);
   assert.equal(decision.problem, "no AddressPool owns this address");
 });
 
 test("routed addresses go to every eligible node, with the pool's aggregation or a host route", () => {
   const routed = { ...LAN, announce: "Routed" as const, aggregation: { IPv4: 28, IPv6: 64 } };
-  const cluster = decideOne(inputs({ poolOf: () => routed }));
+  const cluster = decideOne(inputs({ pool: routed }));
   assert.equal(cluster.mode, "Routed");
   assert.deepEqual(cluster.routedBy, NODES);
   assert.equal(cluster.prefixLength, 28);
   assert.equal(cluster.annotator, electAnnouncer("192.0.2.10", NODES));
   const local = decideOne(
     inputs({
-      poolOf: () => routed,
+      pool: routed,
       services: [
         service({ trafficPolicy: "Local", endpoints: [{ nodeName: "node3", serving: true }] }),
       ],

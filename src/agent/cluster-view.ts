@@ -6,7 +6,7 @@ import type { BGPPeerSpec } from "../api/bgppeer.ts";
 import type { NodeStateStatus } from "../api/nodestate.ts";
 import type { Labels } from "../api/selector.ts";
 import type { ServiceObject } from "../api/service.ts";
-import { formatAddress } from "../ipam/address.ts";
+import { formatAddress } from "../ip.ts";
 import type { Pool } from "../ipam/pool.ts";
 import { readService } from "../ipam/request.ts";
 import type { EndpointInfo, NodeInfo, PoolInfo, ServiceInfo } from "./announcements.ts";

@@ -2,7 +2,7 @@
 // places on purpose (docs/architecture.md, "The agent"). No I/O: the clock and the
 // detector's view come in, and `wake` asks for a reconcile when a verdict will change by
 // itself (a hold-off or a restart grace ending).
-import type { Clock } from "../kube/clock.ts";
+import type { Clock } from "../clock.ts";
 
 export interface LivenessSource {
   isAlive(name: string): boolean;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FakeClock } from "../kube/clock.ts";
+import { FakeClock } from "../clock.ts";
 import { MAX_RESTART_GRACE_MS, PeerLiveness, RestartMarks } from "./peer-liveness.ts";
 
 function detector(dead: string[]) {

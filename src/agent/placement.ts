@@ -2,10 +2,12 @@
 // others it reads the interfaces their NodeState publishes — the same rule on the same
 // kind of data, so every agent reaches the same election without asking anyone.
 import type { NodeInterface } from "../api/nodestate.ts";
-import { parseAddress } from "../ipam/address.ts";
+import { parseAddress } from "../ip.ts";
 import { chooseInterface, compileRegexes, isSubnet } from "./kernel/choose.ts";
 import type { KernelInterface } from "./kernel/interfaces.ts";
-import type { Placement } from "./announcements.ts";
+
+/** Where a node would put a local address, or why it cannot. */
+export type Placement = { interface: string } | { error: string };
 
 export function placeOn(
   address: string,

@@ -3,7 +3,7 @@
 // verdicts) and hands this plan to the effectors (kernel, BIRD, reporter); nothing here
 // reads a cache, a clock or the kernel.
 import type { NodeInterface } from "../api/nodestate.ts";
-import { FAMILY_BITS, parseAddress } from "../ipam/address.ts";
+import { FAMILY_BITS, parseAddress } from "../ip.ts";
 import type { Pool } from "../ipam/pool.ts";
 import { PoolSet } from "../ipam/pool-set.ts";
 import {
@@ -11,13 +11,12 @@ import {
   type AddressDecision,
   type NodeInfo,
   type PoolInfo,
-  type Placement,
   type ServiceInfo,
 } from "./announcements.ts";
 import { poolInfo } from "./cluster-view.ts";
 import type { KernelInterface } from "./kernel/interfaces.ts";
 import type { AddressAssignment } from "./kernel/plan.ts";
-import { placeOn, regexProblems } from "./placement.ts";
+import { regexProblems } from "./placement.ts";
 
 /** Everything one reconcile decides from, as plain data taken at one instant. */
 export interface AgentSnapshot {
@@ -59,16 +58,25 @@ export function planNode(snapshot: AgentSnapshot): NodePlan {
     ...iface,
     addresses: iface.addresses.filter((entry) => !entry.owned),
   }));
-  const decisions = decideAnnouncements({
-    nodes: snapshot.nodes,
-    alive: (node) => snapshot.alive.has(node),
-    poolOf: (text) => {
+  const interfaces = new Map<string, readonly KernelInterface[] | readonly NodeInterface[]>(
+    snapshot.published,
+  );
+  interfaces.set(snapshot.self, ownInterfaces);
+  const pools = new Map<string, PoolInfo>();
+  for (const service of snapshot.services) {
+    for (const text of service.addresses) {
       const address = parseAddress(text);
       const pool = address && poolSet.owner(address.family, address.value);
-      return pool ? infos.get(pool.name) : undefined;
-    },
+      const info = pool && infos.get(pool.name);
+      if (info) pools.set(text, info);
+    }
+  }
+  const decisions = decideAnnouncements({
+    nodes: snapshot.nodes,
+    alive: snapshot.alive,
+    pools,
     services: snapshot.services,
-    placement: (node, address, pool) => placement(snapshot, ownInterfaces, node, address, pool),
+    interfaces,
   });
   const self = snapshot.self;
   const local = snapshot.isolated
@@ -102,23 +110,6 @@ export function desiredAddresses(
       interface: virtualInterface,
     })),
   ];
-}
-
-/** This node places by its kernel; others by the interfaces their NodeState publishes. */
-function placement(
-  snapshot: AgentSnapshot,
-  ownInterfaces: readonly KernelInterface[],
-  node: string,
-  address: string,
-  pool: PoolInfo,
-): Placement {
-  if (node === snapshot.self) return placeOn(address, ownInterfaces, pool.interfaces);
-  const published = snapshot.published.get(node);
-  // A peer alive to the detector whose NodeState has not arrived yet (both agents just
-  // started) is assumed able to hold the address: otherwise every agent would see only
-  // itself able and all would announce. If it cannot, its NodeState soon says so.
-  if (!published) return { interface: "(unpublished)" };
-  return placeOn(address, published, pool.interfaces);
 }
 
 export function validRegex(regex: string): boolean {

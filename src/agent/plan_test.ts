@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NodeInfo, ServiceInfo } from "./announcements.ts";
-import { iface } from "./kernel/fixtures.ts";
+import { iface } from "../../test/kernel-interfaces.ts";
 import { desiredAddresses, planNode, type AgentSnapshot } from "./plan.ts";
 import { pool } from "../../test/fixtures.ts";
 

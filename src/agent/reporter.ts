@@ -16,7 +16,7 @@ import {
 } from "../api/nodestate.ts";
 import { ANNOUNCING_ANNOTATION, splitKey, type ServiceObject } from "../api/service.ts";
 import type { ConfigMapObject, NodeObject, NodeStateObject, PoolObject } from "./cluster-view.ts";
-import type { Clock } from "../kube/clock.ts";
+import type { Clock } from "../clock.ts";
 import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
 import type { Informer } from "../kube/informer.ts";
 import { ApiError, type RawClient } from "../kube/raw.ts";

@@ -5,7 +5,7 @@
 import type { BGPSessionStatus } from "../api/nodestate.ts";
 import type { BGPPeerSpec } from "../api/bgppeer.ts";
 import type { Labels } from "../api/selector.ts";
-import { FAMILY_BITS, formatAddress, parseAddress } from "../ipam/address.ts";
+import { FAMILY_BITS, formatAddress, parseAddress } from "../ip.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { Logger } from "../log.ts";
 import type { AddressDecision } from "./announcements.ts";

@@ -9,7 +9,7 @@ import {
   validateObject,
   type CompiledSchema,
   type FieldCause,
-} from "../devkube/schema.ts";
+} from "../schema/schema.ts";
 import type { AddressPool } from "./addresspool.ts";
 import type { AgentConfig } from "./agentconfig.ts";
 import type { BGPPeer } from "./bgppeer.ts";

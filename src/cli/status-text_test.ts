@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cluster, input, malformed, NOW } from "./status-fixtures.ts";
+import { cluster, input, malformed, NOW } from "../../test/status-objects.ts";
 import { compactCount } from "./status-summary.ts";
 import { formatDuration, statusText } from "./status-text.ts";
 import { statusView } from "./status-view.ts";

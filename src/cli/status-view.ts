@@ -27,7 +27,7 @@
 //     "warnings": []
 //   }
 // Address counts are decimal strings (a /64 holds 2^64); times are RFC 3339 strings.
-import { familyOf, formatAddress, parseAddress, type Family } from "../ipam/address.ts";
+import { familyOf, formatAddress, parseAddress, type Family } from "../ip.ts";
 import { RESTARTING_ANNOTATION } from "../api/nodestate.ts";
 import { ALLOCATED_CONDITION, ANNOUNCING_ANNOTATION, HERALD_CLASS } from "../api/service.ts";
 import { summaryText, type Summary } from "./status-summary.ts";

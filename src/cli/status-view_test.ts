@@ -9,7 +9,7 @@ import {
   node,
   nodeState,
   service,
-} from "./status-fixtures.ts";
+} from "../../test/status-objects.ts";
 import { statusJson, statusView } from "./status-view.ts";
 
 describe("statusView", () => {

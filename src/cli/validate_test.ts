@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { herald, scratch } from "./testing.ts";
+import { herald, scratch } from "../../test/cli.ts";
 import { fileURLToPath } from "node:url";
 
 const examples = fileURLToPath(new URL("../../examples/validate", import.meta.url));

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ServiceObject } from "../api/service.ts";
 import { startCluster, waitFor, type TestCluster } from "../../test/cluster.ts";
-import { parseAddress } from "../ipam/address.ts";
+import { parseAddress } from "../ip.ts";
 import { plan } from "../ipam/plan.ts";
 import { compilePool } from "../ipam/pool.ts";
 import { readService } from "../ipam/request.ts";

@@ -19,13 +19,13 @@ import { GROUP, VERSION } from "../api/addresspool.ts";
 import { rfc3339, transitionTime } from "../api/meta.ts";
 import { ALLOCATED_CONDITION, ALLOCATED_FROM_ANNOTATION } from "../api/service.ts";
 import type { Labels } from "../api/selector.ts";
-import { formatAddress, parseAddress } from "../ipam/address.ts";
+import { formatAddress, parseAddress } from "../ip.ts";
 import { Allocator, type Assignment } from "../ipam/allocator.ts";
 import { PoolSet } from "../ipam/pool-set.ts";
 import { poolStatus } from "../ipam/pool-status.ts";
 import { readService } from "../ipam/request.ts";
 import { makeApiClient } from "../kube/client.ts";
-import { realClock, type Clock } from "../kube/clock.ts";
+import { realClock, type Clock } from "../clock.ts";
 import { RawEventSink } from "../kube/event-sink.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { Informer } from "../kube/informer.ts";
@@ -39,7 +39,7 @@ import { TokenBucket } from "../kube/ratelimit.ts";
 import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
 import type { Logger } from "../log.ts";
 import type { ControllerMetrics } from "./metrics.ts";
-import { PoolCatalog } from "./pools.ts";
+import { PoolCatalog } from "../ipam/pool-catalog.ts";
 import { statusChange } from "./service-status.ts";
 
 export interface ControllerOptions {

@@ -6,7 +6,12 @@ import { isDeepStrictEqual } from "node:util";
 import { checkCrd } from "./crds.ts";
 import type { ServiceAddresses } from "./defaults.ts";
 import type { ResourceType } from "./resources.ts";
-import { pruneAndDefault, validateObject, type FieldCause } from "./schema.ts";
+import {
+  droppedFields,
+  pruneAndDefault,
+  validateObject,
+  type FieldCause,
+} from "../schema/schema.ts";
 import { failure, invalid } from "./status.ts";
 import type { KubeObject } from "./store.ts";
 
@@ -183,31 +188,6 @@ function admitCustom(
   if (causes.length > 0) throw invalid(type, object.metadata.name, causes);
   for (const key of Object.keys(object)) delete object[key];
   Object.assign(object, pruned);
-}
-
-/**
- * Paths of fields in `before` that pruning removed: those its schema does not declare, as
- * strict field validation names them ("spec.autoassign", "spec.peers[0].nmae"). A removed
- * null is left out: pruning also drops a null from a declared field that is not nullable
- * (so that its default applies), and that is no unknown field. `herald validate` reports
- * unknown fields with this too.
- */
-export function droppedFields(before: unknown, after: unknown, path = ""): string[] {
-  if (typeof before !== "object" || before === null || typeof after !== "object" || after === null)
-    return [];
-  if (Array.isArray(before)) {
-    return Array.isArray(after)
-      ? before.flatMap((item, i) => droppedFields(item, after[i], `${path}[${i}]`))
-      : [];
-  }
-  const result: string[] = [];
-  for (const [key, value] of Object.entries(before)) {
-    const child = path ? `${path}.${key}` : key;
-    if (!(key in after)) {
-      if (value !== null) result.push(child);
-    } else result.push(...droppedFields(value, (after as Record<string, unknown>)[key], child));
-  }
-  return result;
 }
 
 /** The value at a field path such as "spec.addresses[1]"; the whole object for "". */

@@ -2,7 +2,7 @@
 // it, and the resource types it asks devkube to serve.
 import { invalid } from "./status.ts";
 import type { CrdObject, ResourceType } from "./resources.ts";
-import { compileSchema, type FieldCause } from "./schema.ts";
+import { compileSchema, type FieldCause } from "../schema/schema.ts";
 import type { KubeObject } from "./store.ts";
 import { now } from "./time.ts";
 

@@ -1,6 +1,6 @@
 // What the API server fills in that Herald relies on: a Service's cluster IPs and
 // families (devkube is a dual-stack cluster), node ports, and the usual spec defaults.
-import { formatAddress, parseAddress, type Family } from "../ipam/address.ts";
+import { formatAddress, parseAddress, type Family } from "../ip.ts";
 import type { KubeObject } from "./store.ts";
 
 const SERVICE_CIDRS: Record<Family, { first: bigint; size: bigint }> = {

@@ -1,6 +1,6 @@
 // The resources devkube serves: the built-in kinds Herald and the lab use, and those that
 // CustomResourceDefinitions add at run time.
-import type { CompiledSchema } from "./schema.ts";
+import type { CompiledSchema } from "../schema/schema.ts";
 
 export interface PrinterColumn {
   name: string;

@@ -1,6 +1,6 @@
 // Kubernetes-shaped failures (metav1.Status), so that client libraries and kubectl read
 // them as they read a real API server's.
-import type { FieldCause } from "./schema.ts";
+import type { FieldCause } from "../schema/schema.ts";
 import type { ResourceType } from "./resources.ts";
 
 export interface StatusError {

@@ -6,7 +6,7 @@
 // Restoring every service before assigning any is what keeps addresses from moving
 // across restarts (rule 8).
 import type { Labels } from "../api/selector.ts";
-import { formatAddress, isBuggyIPv4, type Address, type Family } from "./address.ts";
+import { formatAddress, isBuggyIPv4, type Address, type Family } from "../ip.ts";
 import { LowestFree } from "./lowest-free.ts";
 import { scopeRefusal, usableInPool, type Pool } from "./pool.ts";
 import type { PoolSet } from "./pool-set.ts";

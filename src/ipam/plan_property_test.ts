@@ -12,7 +12,7 @@ import fc from "fast-check";
 import type { ServiceObject } from "../api/service.ts";
 import type { Labels } from "../api/selector.ts";
 import { pool, service, withHeld, type ServiceOptions } from "../../test/fixtures.ts";
-import { parseAddress } from "./address.ts";
+import { parseAddress } from "../ip.ts";
 import { Allocator } from "./allocator.ts";
 import { plan, type Plan, type PlanInput } from "./plan.ts";
 import { scopeRefusal, type Pool } from "./pool.ts";

@@ -1,6 +1,6 @@
 // All valid pools together: which pools overlap (the newer one is in Conflict and hands
 // out nothing), which pool owns an address, and the order pools are tried in.
-import type { Family } from "./address.ts";
+import type { Family } from "../ip.ts";
 import type { Pool } from "./pool.ts";
 import { formatRange, rangesOverlap } from "./range.ts";
 

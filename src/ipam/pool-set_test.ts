@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pool } from "../../test/fixtures.ts";
-import { parseAddress } from "./address.ts";
+import { parseAddress } from "../ip.ts";
 import { PoolSet } from "./pool-set.ts";
 
 const at = (set: PoolSet, text: string) => {

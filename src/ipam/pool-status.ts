@@ -3,7 +3,7 @@
 // the controller, which writes it, and `herald plan`, which prints it.
 import type { FamilyCounts } from "../api/addresspool.ts";
 import type { Condition } from "../api/meta.ts";
-import type { Family } from "./address.ts";
+import type { Family } from "../ip.ts";
 import type { Pool } from "./pool.ts";
 import type { PoolSet } from "./pool-set.ts";
 

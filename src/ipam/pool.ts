@@ -9,7 +9,7 @@ import {
   type LabelSelector,
 } from "../api/selector.ts";
 import { isDnsLabel, isDnsSubdomain, isPlainObject, unknownFields } from "../api/validation.ts";
-import { FAMILIES, FAMILY_BITS, isBuggyIPv4, type Family } from "./address.ts";
+import { FAMILIES, FAMILY_BITS, isBuggyIPv4, type Family } from "../ip.ts";
 import {
   alignedTo,
   countBuggyIPv4,

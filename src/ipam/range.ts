@@ -1,6 +1,6 @@
 // Address ranges: what a pool's `addresses` entries mean, counted and compared without
 // ever listing their members.
-import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "./address.ts";
+import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "../ip.ts";
 
 /** An inclusive range of addresses of one family. */
 export interface AddressRange {

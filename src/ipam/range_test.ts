@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { isBuggyIPv4 } from "./address.ts";
+import { isBuggyIPv4 } from "../ip.ts";
 import {
   alignedTo,
   countBuggyIPv4,

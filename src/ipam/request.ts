@@ -10,7 +10,7 @@ import {
   type IPFamilyPolicy,
   type ServiceObject,
 } from "../api/service.ts";
-import { otherFamily, parseAddress, type Address, type Family } from "./address.ts";
+import { otherFamily, parseAddress, type Address, type Family } from "../ip.ts";
 
 /** Why a service cannot get (all) its addresses; ends up in its Allocated condition. */
 export type Reason = "PoolExhausted" | "InvalidRequest" | "NoMatchingPool" | "SharingConflict";

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { service } from "../../test/fixtures.ts";
 import type { ServiceObject } from "../api/service.ts";
-import { formatAddress } from "./address.ts";
+import { formatAddress } from "../ip.ts";
 import { readService } from "./request.ts";
 
 describe("readService: families", () => {

@@ -1,6 +1,6 @@
 // The addresses of one family in one pool, numbered 0, 1, 2 … in spec order, so that
 // "the lowest free address in spec order" becomes "the lowest free number".
-import type { Family } from "./address.ts";
+import type { Family } from "../ip.ts";
 import { rangeSize, type AddressRange } from "./range.ts";
 
 export class AddressSpace {

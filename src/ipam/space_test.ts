@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAddress } from "./address.ts";
+import { parseAddress } from "../ip.ts";
 import { parseRange, type AddressRange } from "./range.ts";
 import { AddressSpace } from "./space.ts";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { FakeClock, settle } from "./clock.ts";
+import { FakeClock, settle } from "../clock.ts";
 import { makeApiClient } from "./client.ts";
 import { TokenBucket } from "./ratelimit.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startCluster, type TestCluster } from "../../test/cluster.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../clock.ts";
 import { CoreV1EventSink, RawEventSink } from "./event-sink.ts";
 import { EventNotFound, EventRecorder, type EventSink } from "./events.ts";
 import { RawClient } from "./raw.ts";

@@ -4,7 +4,7 @@
 // per-object token bucket drops floods (a Service flapping every second must not fill
 // etcd). Recording never blocks the caller and never throws into it.
 import type { CoreV1Event } from "@kubernetes/client-node";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import { TokenBucket } from "./ratelimit.ts";
 import type { Logger } from "../log.ts";
 

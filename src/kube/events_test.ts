@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { CoreV1Event } from "@kubernetes/client-node";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../clock.ts";
 import { EventNotFound, EventRecorder, type EventSink, type InvolvedObject } from "./events.ts";
 
 type Write =

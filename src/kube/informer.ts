@@ -9,7 +9,7 @@
 // - a periodic relist compares the server with the cache and repairs any difference.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../log.ts";
-import { realClock, type Clock, type TimerHandle } from "./clock.ts";
+import { realClock, type Clock, type TimerHandle } from "../clock.ts";
 import { watch } from "./watch.ts";
 
 export interface ListPage<T> {

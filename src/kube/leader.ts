@@ -23,7 +23,7 @@
 // believing at its deadline by its own timer even if a request to the store hangs. A
 // released lease (holder cleared) may be taken at once: the releasing leader stopped
 // believing before it sent the release.
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import type { Logger } from "../log.ts";
 
 /** The Lease fields election uses, as plain data (times are epoch ms, informative only). */

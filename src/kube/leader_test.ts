@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FakeClock, type Clock, type TimerHandle } from "./clock.ts";
+import { FakeClock, type Clock, type TimerHandle } from "../clock.ts";
 import {
   LeaderElector,
   LeaseConflict,

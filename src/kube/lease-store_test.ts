@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ApiException, CoordinationV1Api } from "@kubernetes/client-node";
 import { devkubeOnly, startCluster, type TestCluster } from "../../test/cluster.ts";
-import { realClock } from "./clock.ts";
+import { realClock } from "../clock.ts";
 import { LeaderElector, LeaseConflict, LeaseNotFound, type Lease } from "./leader.ts";
 import { KubeLeaseStore, type LeaseApi } from "./lease-store.ts";
 

@@ -1,6 +1,6 @@
 // A token bucket on a Clock: the work queue's overall limit, the event spam filter, and
 // the client-side request limit that keeps a controller from flooding the API server.
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 
 export class TokenBucket {
   readonly qps: number;

@@ -1,7 +1,7 @@
 // A keyed work queue with client-go's semantics (workqueue.TypedRateLimitingInterface):
 // a key waits in the queue at most once, one key is never handed to two workers at once,
 // and a key added while it is being processed is processed once more after done().
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import { TokenBucket } from "./ratelimit.ts";
 import type { Logger } from "../log.ts";
 

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FakeClock, settle } from "./clock.ts";
+import { FakeClock, settle } from "../clock.ts";
 import { DefaultRateLimiter, ExponentialBackoff, WorkQueue, runWorkers } from "./workqueue.ts";
 
 function newQueue(clock = new FakeClock()): WorkQueue<string> {

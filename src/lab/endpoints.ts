@@ -6,7 +6,7 @@
 // with ready=false, and ports with the target port (named ones looked up in the Pod).
 // Not followed: slices are not split at 100 endpoints, and names are fixed rather than
 // generated — the lab never has that many Pods, and fixed names make updates simple.
-import { familyOf } from "../ipam/address.ts";
+import { familyOf } from "../ip.ts";
 
 export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
 export const MANAGED_BY = "herald-lab";

@@ -1,6 +1,6 @@
 // Address entries as the peers write them, turned into entries Herald's AddressPool accepts
 // with the same meaning; aggregation prefixes checked the way Herald checks them.
-import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "../ipam/address.ts";
+import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "../ip.ts";
 import {
   alignedTo,
   formatRange,

@@ -4,7 +4,7 @@
 import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
 import type { AddressFamily, BGPPeerSpec, SecretKeyRef } from "../api/bgppeer.ts";
 import { selectorMatches, type LabelSelector } from "../api/selector.ts";
-import type { Family } from "../ipam/address.ts";
+import type { Family } from "../ip.ts";
 import { convertEntry } from "./addresses.ts";
 import { selectorFinding } from "./cilium-selectors.ts";
 import { checkTimers, ebgpMultihopOf, gracefulRestartFinding } from "./common.ts";

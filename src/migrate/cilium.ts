@@ -5,7 +5,7 @@ import type { AddressPoolSpec, AllocationScope, AnnounceMode } from "../api/addr
 import type { LabelSelector, LabelSelectorRequirement } from "../api/selector.ts";
 import { isDnsLabel } from "../api/validation.ts";
 import { isRegex } from "./common.ts";
-import { FAMILY_BITS } from "../ipam/address.ts";
+import { FAMILY_BITS } from "../ip.ts";
 import type { AddressRange } from "../ipam/range.ts";
 import { aggregationProblem, convertEntry, withoutFirstAndLast } from "./addresses.ts";
 import { servicesNote } from "./annotations.ts";

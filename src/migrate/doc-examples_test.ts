@@ -6,15 +6,20 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
 import { isPlainObject } from "../api/validation.ts";
-import { configuredLeaves, findingNaming, isWithin, valueAt } from "./doc-examples/accounting.ts";
-import { CILIUM_EXAMPLES } from "./doc-examples/cilium.ts";
-import type { DocExample } from "./doc-examples/example.ts";
-import { METALLB_EXAMPLES } from "./doc-examples/metallb.ts";
-import { OPENELB_EXAMPLES } from "./doc-examples/openelb.ts";
-import { PURELB_EXAMPLES } from "./doc-examples/purelb.ts";
+import {
+  configuredLeaves,
+  findingNaming,
+  isWithin,
+  valueAt,
+} from "../../test/doc-examples/accounting.ts";
+import { CILIUM_EXAMPLES } from "../../test/doc-examples/cilium.ts";
+import type { DocExample } from "../../test/doc-examples/example.ts";
+import { METALLB_EXAMPLES } from "../../test/doc-examples/metallb.ts";
+import { OPENELB_EXAMPLES } from "../../test/doc-examples/openelb.ts";
+import { PURELB_EXAMPLES } from "../../test/doc-examples/purelb.ts";
 import { formatFinding } from "./findings.ts";
 import { migrate, type PeerName } from "./migrate.ts";
-import { assertValidOutput } from "./testing.ts";
+import { assertValidOutput } from "../../test/migrate.ts";
 
 const TABLES: Record<PeerName, readonly DocExample[]> = {
   metallb: METALLB_EXAMPLES,

@@ -6,7 +6,7 @@ import type { BGPAdvertisementSpec } from "../api/bgpadvertisement.ts";
 import type { BGPPeerSpec, BFDSettings } from "../api/bgppeer.ts";
 import { selectorMatches, type LabelSelector } from "../api/selector.ts";
 import { isDnsLabel, isDnsSubdomain } from "../api/validation.ts";
-import { FAMILY_BITS, parseAddress, type Family } from "../ipam/address.ts";
+import { FAMILY_BITS, parseAddress, type Family } from "../ip.ts";
 import { aggregationProblem } from "./addresses.ts";
 import { CommunitySet, parseCommunity } from "./communities.ts";
 import type {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { convert, only } from "./testing.ts";
+import { convert, only } from "../../test/migrate.ts";
 
 const POOL = (name: string, addresses: string, extra = "") => `
 apiVersion: metallb.io/v1beta1

@@ -4,7 +4,7 @@
 import type { AddressPoolSpec, AllocationScope, AnnounceMode } from "../api/addresspool.ts";
 import type { AddressFamily, BGPPeerSpec } from "../api/bgppeer.ts";
 import { isDnsLabel } from "../api/validation.ts";
-import { parseAddress } from "../ipam/address.ts";
+import { parseAddress } from "../ip.ts";
 import { convertEntry } from "./addresses.ts";
 import { servicesNote } from "./annotations.ts";
 import {

@@ -3,7 +3,7 @@
 // import of kube-lb0 is what a BGPAdvertisement of every pool says for Herald's BIRD.
 import type { AddressFamily, BGPPeerSpec } from "../api/bgppeer.ts";
 import type { LabelSelector } from "../api/selector.ts";
-import { parseAddress } from "../ipam/address.ts";
+import { parseAddress } from "../ip.ts";
 import { checkTimers, gracefulRestartFinding } from "./common.ts";
 import { metadataOf, originOf, type Findings, type SourceObject } from "./findings.ts";
 import {

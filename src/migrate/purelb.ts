@@ -3,7 +3,7 @@
 // kernel, kube-lb0 for the rest, routing left to a routing daemon), so most maps one to one.
 import type { AddressPoolSpec, AnnounceMode } from "../api/addresspool.ts";
 import type { AgentConfigSpec } from "../api/agentconfig.ts";
-import { FAMILY_BITS, type Family } from "../ipam/address.ts";
+import { FAMILY_BITS, type Family } from "../ip.ts";
 import { aggregationProblem, convertEntry, type PoolEntry } from "./addresses.ts";
 import { servicesNote } from "./annotations.ts";
 import { metadataOf, originOf, type Findings, type SourceObject } from "./findings.ts";

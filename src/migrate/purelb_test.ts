@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { convert, only } from "./testing.ts";
+import { convert, only } from "../../test/migrate.ts";
 
 const GROUP = (name: string, spec: string, apiVersion = "purelb.io/v1") => `
 apiVersion: ${apiVersion}

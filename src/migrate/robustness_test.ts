@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
 import { isPlainObject } from "../api/validation.ts";
 import { migrate, type PeerName } from "./migrate.ts";
-import { assertValidOutput } from "./testing.ts";
+import { assertValidOutput } from "../../test/migrate.ts";
 
 const examples = fileURLToPath(new URL("../../examples/migrate/", import.meta.url));
 

@@ -1,18 +1,18 @@
 // One Herald object against its CustomResourceDefinition, as the API server takes it on
 // `kubectl apply`: pruned and defaulted, then validated with the OpenAPI schema and CEL
-// rules — devkube's compiled schema, so the messages are the API server's own, field
+// rules — the schema engine devkube uses too (src/schema), so the messages are the API server's own, field
 // paths included. Unknown fields are refused as kubectl's strict field validation does.
 import { customResourceDefinitions, type HeraldKind } from "../api/crds.ts";
 import type { JSONSchemaProps } from "../api/openapi.ts";
 import { labelKeyProblem, labelValueProblem } from "../api/selector.ts";
 import { isDnsSubdomain, isPlainObject } from "../api/validation.ts";
-import { droppedFields } from "../devkube/admission.ts";
 import {
   compileSchema,
+  droppedFields,
   pruneAndDefault,
   validateObject,
   type CompiledSchema,
-} from "../devkube/schema.ts";
+} from "../schema/schema.ts";
 
 export interface FieldProblem {
   readonly field: string;

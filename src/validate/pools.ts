@@ -2,7 +2,7 @@
 // entries overlapping, aggregation against ranges, interface regexes), and pools
 // overlapping each other — with the controller's own code, so the words are its words.
 import { compileRegexes } from "../agent/kernel/choose.ts";
-import { PoolCatalog } from "../controller/pools.ts";
+import { PoolCatalog } from "../ipam/pool-catalog.ts";
 import type { Pool } from "../ipam/pool.ts";
 import { PoolSet } from "../ipam/pool-set.ts";
 import { formatRange, rangesOverlap } from "../ipam/range.ts";

@@ -17,7 +17,7 @@ import {
 } from "../../src/lab/lab.ts";
 import { outageAfter } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
-import { herald } from "../../src/cli/testing.ts";
+import { herald } from "../cli.ts";
 import { BACKEND } from "../cluster.ts";
 import { requireNetworkTier } from "./require.ts";
 

@@ -18,7 +18,7 @@ import {
 } from "../../src/lab/lab.ts";
 import { routerPaths, routerRoutes, routerSessions } from "../../src/lab/router.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
-import { herald } from "../../src/cli/testing.ts";
+import { herald } from "../cli.ts";
 import { requireNetworkTier } from "./require.ts";
 
 type Router = "bird" | "frr" | "gobgp";

@@ -3,7 +3,7 @@
 import type { BGPAdvertisementSpec } from "../../api/bgpadvertisement.ts";
 import type { BGPPeerSpec } from "../../api/bgppeer.ts";
 import { selectorMatches, type Labels, type LabelSelector } from "../../api/selector.ts";
-import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "../../ipam/address.ts";
+import { FAMILY_BITS, formatAddress, parseAddress, type Family } from "../../ip.ts";
 import {
   compareTuples,
   parseCommunity,

@@ -13,7 +13,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { BFDSettings } from "../../api/bgppeer.ts";
 import type { Labels } from "../../api/selector.ts";
-import { parseAddress, type Family } from "../../ipam/address.ts";
+import { parseAddress, type Family } from "../../ip.ts";
 import {
   compileAdvertisement,
   exportGroups,

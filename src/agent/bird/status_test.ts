@@ -1,7 +1,7 @@
 // Reading birdc's replies, on output captured from a real BIRD 2.0.12 (fixtures.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SHOW_PROTOCOLS_ALL, SHOW_PROTOCOLS_DISABLED } from "./fixtures.ts";
+import { SHOW_PROTOCOLS_ALL, SHOW_PROTOCOLS_DISABLED } from "../../../test/birdc-output.ts";
 import { parseBgpSessions, parseConfigureReply, sessionState, sinceToISO } from "./status.ts";
 
 describe("parseBgpSessions", () => {

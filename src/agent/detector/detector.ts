@@ -1,8 +1,8 @@
 // The failure detector as the agent uses it: the membership state machine (membership.ts)
 // on one UDP socket and one timer. Here packets are checked — authentic, well formed, from
 // the member they name at that member's address, not seen before — and counted when not.
-import { canonicalAddress } from "../../ipam/address.ts";
-import { realClock, type Clock, type TimerHandle } from "../../kube/clock.ts";
+import { canonicalAddress } from "../../ip.ts";
+import { realClock, type Clock, type TimerHandle } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
 import { Keyring } from "./keyring.ts";
 import {

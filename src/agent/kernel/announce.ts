@@ -6,7 +6,7 @@
 // address to each neighbour it knows (`ndisc6 -s`): RFC 4861 §7.2.3 makes every receiver
 // record the source address with the link-layer address the solicitation carries,
 // overriding a stale one, which is the effect of the advertisement on those neighbours.
-import { canonicalAddress } from "../../ipam/address.ts";
+import { canonicalAddress } from "../../ip.ts";
 
 /**
  * Two unrelated programs are called `arping`: Thomas Habets' (Debian package `arping`) and

@@ -1,6 +1,6 @@
 // Which interface a local address goes on. The kernel answers ARP/NDP for an address only
 // usefully on the link whose subnet holds it, so by default that is the interface chosen.
-import { FAMILY_BITS, parseAddress, type Address } from "../../ipam/address.ts";
+import { FAMILY_BITS, parseAddress, type Address } from "../../ip.ts";
 import type { InterfaceAddress, KernelInterface } from "./interfaces.ts";
 
 export type InterfaceChoice = { interface: string } | { error: string };

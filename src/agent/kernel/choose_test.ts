@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { chooseInterface, type InterfaceChoice } from "./choose.ts";
-import { iface } from "./fixtures.ts";
+import { iface } from "../../../test/kernel-interfaces.ts";
 
 // A node with the usual mix: an uplink, a storage network nested in a wider one, a second
 // NIC on the same /24 as the uplink, loopback, kube-proxy's and the agent's own interfaces.

@@ -1,7 +1,7 @@
 // The node's interfaces and addresses as the agent sees them, read from `ip -j -d addr show`.
 // Everything the agent decides about the kernel (which interface, what to add or remove)
 // is decided on this data, so the decisions can be tested without a kernel.
-import { formatAddress, parseAddress, type Family } from "../../ipam/address.ts";
+import { formatAddress, parseAddress, type Family } from "../../ip.ts";
 
 /**
  * The ownership marker. iproute2 6.1 cannot set an address's `proto`, so the addresses

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { canonicalAddress, parseAddress } from "../../ipam/address.ts";
+import { canonicalAddress, parseAddress } from "../../ip.ts";
 import {
   arpingSentCount,
   detectArpingFlavour,

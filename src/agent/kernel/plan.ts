@@ -1,7 +1,7 @@
 // What to add to and remove from the node's interfaces so that its addresses are the
 // desired ones. Level-triggered: the plan is made from what the kernel holds now, so a
 // restarted agent neither drops healthy addresses nor leaves stale ones behind.
-import { canonicalAddress } from "../../ipam/address.ts";
+import { canonicalAddress } from "../../ip.ts";
 import type { KernelInterface } from "./interfaces.ts";
 
 /** One address on one interface, as the agent puts it there. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { iface } from "./fixtures.ts";
+import { iface } from "../../../test/kernel-interfaces.ts";
 import { planAddressChanges, type AddressAssignment, type AddressPlan } from "./plan.ts";
 
 const on = (name: string, cidr: string): AddressAssignment => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { canonicalAddress, formatAddress, isBuggyIPv4, parseAddress } from "./address.ts";
+import { canonicalAddress, formatAddress, isBuggyIPv4, parseAddress } from "./ip.ts";
 
 describe("parseAddress", () => {
   it("reads dotted-quad IPv4 and IPv6 into bigints", () => {

@@ -2,17 +2,17 @@
 // that reads well in assertions.
 import assert from "node:assert/strict";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
-import { customResourceDefinitions } from "../api/crds.ts";
+import { customResourceDefinitions } from "../src/api/crds.ts";
 import {
   compileSchema,
   pruneAndDefault,
   validateObject,
   type CompiledSchema,
-} from "../devkube/schema.ts";
-import { compilePool } from "../ipam/pool.ts";
-import { formatFinding, type Finding } from "./findings.ts";
-import { migrate, type MigrationResult, type PeerName } from "./migrate.ts";
-import type { WrittenObject } from "./output.ts";
+} from "../src/schema/schema.ts";
+import { compilePool } from "../src/ipam/pool.ts";
+import { formatFinding, type Finding } from "../src/migrate/findings.ts";
+import { migrate, type MigrationResult, type PeerName } from "../src/migrate/migrate.ts";
+import type { WrittenObject } from "../src/migrate/output.ts";
 
 export interface Converted {
   readonly result: MigrationResult;

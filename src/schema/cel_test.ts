@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compileExpression } from "./schema-cel.ts";
+import { compileExpression } from "./cel.ts";
 
 function compiled(expression: string) {
   const result = compileExpression(expression);

@@ -1,6 +1,6 @@
 // Objects as the API server returns them, for the tests of status-view.ts and status-text.ts:
 // a small cluster with one of each thing the screen shows, and objects of every wrong shape.
-import type { StatusInput } from "./status-view.ts";
+import type { StatusInput } from "../src/cli/status-view.ts";
 
 export const NOW = Date.parse("2025-06-01T12:00:00Z");
 export const ago = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
-export const HERALD_BIN = fileURLToPath(new URL("../../bin/herald.js", import.meta.url));
+export const HERALD_BIN = fileURLToPath(new URL("../bin/herald.js", import.meta.url));
 
 export interface CliRun {
   code: number | null;

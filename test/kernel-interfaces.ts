@@ -1,6 +1,6 @@
 // Builders for the pure tests: interfaces written the way `ip -br addr` shows them.
-import { canonicalAddress, parseAddress } from "../../ipam/address.ts";
-import type { InterfaceAddress, KernelInterface } from "./interfaces.ts";
+import { canonicalAddress, parseAddress } from "../src/ip.ts";
+import type { InterfaceAddress, KernelInterface } from "../src/agent/kernel/interfaces.ts";
 
 /**
  * An interface that is up, with addresses like "10.0.0.1/24"; a trailing " owned" marks one

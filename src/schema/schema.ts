@@ -2,8 +2,8 @@
 // openAPIV3Schema with its CEL rules once, then prune, default and validate objects against
 // it, reporting problems as the StatusCauses kubectl prints. Pure: no I/O, no clock.
 import { Optional } from "@marcbachmann/cel-js";
-import { parseAddress } from "../ipam/address.ts";
-import { compileExpression, firstLine, type CompiledExpression } from "./schema-cel.ts";
+import { parseAddress } from "../ip.ts";
+import { compileExpression, firstLine, type CompiledExpression } from "./cel.ts";
 
 /** A Kubernetes StatusCause. */
 export interface FieldCause {
@@ -904,4 +904,29 @@ function ruleCause(
           : `Invalid value: ${display(self)}: ${detail}`,
       };
   }
+}
+
+/**
+ * Paths of fields in `before` that pruning removed: those its schema does not declare, as
+ * strict field validation names them ("spec.autoassign", "spec.peers[0].nmae"). A removed
+ * null is left out: pruning also drops a null from a declared field that is not nullable
+ * (so that its default applies), and that is no unknown field. `herald validate` reports
+ * unknown fields with this too.
+ */
+export function droppedFields(before: unknown, after: unknown, path = ""): string[] {
+  if (typeof before !== "object" || before === null || typeof after !== "object" || after === null)
+    return [];
+  if (Array.isArray(before)) {
+    return Array.isArray(after)
+      ? before.flatMap((item, i) => droppedFields(item, after[i], `${path}[${i}]`))
+      : [];
+  }
+  const result: string[] = [];
+  for (const [key, value] of Object.entries(before)) {
+    const child = path ? `${path}.${key}` : key;
+    if (!(key in after)) {
+      if (value !== null) result.push(child);
+    } else result.push(...droppedFields(value, (after as Record<string, unknown>)[key], child));
+  }
+  return result;
 }

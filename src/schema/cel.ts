@@ -3,7 +3,7 @@
 // regex and lists libraries). Only functions a real API server (v1.31+) offers are
 // registered, so a rule that compiles here also compiles there.
 import { Environment, type ParseResult } from "@marcbachmann/cel-js";
-import { formatAddress, parseAddress, type Address } from "../ipam/address.ts";
+import { formatAddress, parseAddress, type Address } from "../ip.ts";
 
 /** A net.IP value. */
 export class CelIP {

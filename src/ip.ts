@@ -1,5 +1,6 @@
-// IP addresses as (family, bigint). Every address computation in Herald goes through this
-// representation so that IPv4 and IPv6 share one code path and a /64 is as cheap as a /24.
+// Herald's IP library: addresses as (family, bigint). Every address computation in Herald
+// goes through this representation so that IPv4 and IPv6 share one code path and a /64 is
+// as cheap as a /24.
 import ipaddr from "ipaddr.js";
 
 export type Family = "IPv4" | "IPv6";

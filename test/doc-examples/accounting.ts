@@ -2,8 +2,8 @@
 // is that no field disappears without a finding: each one is either carried into Herald's
 // objects or named by a warning or note. The paths here are spelled as findings spell
 // them ("spec.virtualRouters[0].neighbors[1].peerASN"), so the two can be compared.
-import { isPlainObject } from "../../api/validation.ts";
-import type { Finding } from "../findings.ts";
+import { isPlainObject } from "../../src/api/validation.ts";
+import type { Finding } from "../../src/migrate/findings.ts";
 
 export interface Leaf {
   /** "spec.addresses[0]", "metadata.labels.exposure". */

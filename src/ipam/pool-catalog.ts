@@ -3,7 +3,7 @@
 // addresses away from the services holding them: it keeps its last valid version while
 // the controller runs, or, with none known, the address entries that still parse — in
 // both cases disabled, handing out nothing new, with the problems in its status.
-import { compilePool, salvagePool, type Pool } from "../ipam/pool.ts";
+import { compilePool, salvagePool, type Pool } from "./pool.ts";
 
 export interface CatalogView {
   pools: Pool[];
