@@ -487,7 +487,9 @@ export class Agent {
         this.reporter.update({ sessions });
       }
       const dropped = this.detector?.stats().dropped;
-      const total = dropped ? dropped.unauthenticated + dropped.replayed : 0;
+      const total = dropped
+        ? dropped.unauthenticated + dropped.replayed + dropped.stale + dropped.misdirected
+        : 0;
       if (total !== this.lastDropped) {
         this.lastDropped = total;
         this.dropsSeenAt = this.clock.now();

@@ -47,7 +47,14 @@ export interface Snapshot {
   detector:
     | {
         view(): { members: string[]; suspects: string[]; dead: string[] };
-        stats(): { dropped: { unauthenticated: number; replayed: number } };
+        stats(): {
+          dropped: {
+            unauthenticated: number;
+            replayed: number;
+            stale: number;
+            misdirected: number;
+          };
+        };
       }
     | undefined;
   /** When forged or replayed heartbeats were last seen. */
@@ -379,8 +386,9 @@ export class Reporter {
         !recent,
         recent ? "DroppedPackets" : "Running",
         recent
-          ? `dropped ${dropped.unauthenticated} unauthenticated and ${dropped.replayed} replayed ` +
-              "heartbeats since the agent started (wrong key, or someone else sending)"
+          ? `dropped ${dropped.unauthenticated} unauthenticated, ${dropped.replayed} replayed, ` +
+              `${dropped.stale} stale and ${dropped.misdirected} misdirected heartbeats since the ` +
+              "agent started (wrong key, clocks more than 30 s apart, or someone else sending)"
           : "heartbeats authenticated",
       );
     }

@@ -326,7 +326,15 @@ describe("local mode in the lab", { concurrency: false }, () => {
     const { createSecretKey, randomBytes } = await import("node:crypto");
     const { createSocket } = await import("node:dgram");
     const forged = encode(
-      { type: "heartbeat", sender: "node2", incarnation: Date.now(), seq: 1, rumours: [] },
+      {
+        type: "heartbeat",
+        sender: "node2",
+        receiver: "node1",
+        incarnation: Date.now(),
+        sentAt: Date.now(),
+        seq: 1,
+        rumours: [],
+      },
       createSecretKey(randomBytes(32)),
     );
     const socket = createSocket("udp4");

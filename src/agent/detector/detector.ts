@@ -1,6 +1,7 @@
 // The failure detector as the agent uses it: the membership state machine (membership.ts)
-// on one UDP socket and one timer. Here packets are checked — authentic, well formed, from
-// the member they name at that member's address, not seen before — and counted when not.
+// on one UDP socket and one timer. Here packets are checked — authentic, well formed, for
+// this member, from the member they name at that member's address, sent lately and not
+// seen before — and counted when not.
 import { canonicalAddress } from "../../ip.ts";
 import { realClock, type Clock, type TimerHandle } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
@@ -29,7 +30,16 @@ export interface DetectorMember {
 export interface DetectorStats {
   packetsSent: number;
   packetsReceived: number;
-  dropped: { unauthenticated: number; replayed: number; malformed: number; unknownSender: number };
+  dropped: {
+    unauthenticated: number;
+    replayed: number;
+    /** Sent longer ago (or further ahead) than the replay window allows: clocks apart, or a replay. */
+    stale: number;
+    malformed: number;
+    unknownSender: number;
+    /** Authentic, but for another member: captured on its way there and sent here. */
+    misdirected: number;
+  };
   /** Members this node has seen die (declared here or told by a peer). */
   deaths: number;
   /** Times this node was declared dead while alive and said so. */
@@ -97,15 +107,24 @@ export class FailureDetector {
   readonly #stats: DetectorStats = {
     packetsSent: 0,
     packetsReceived: 0,
-    dropped: { unauthenticated: 0, replayed: 0, malformed: 0, unknownSender: 0 },
+    dropped: {
+      unauthenticated: 0,
+      replayed: 0,
+      stale: 0,
+      malformed: 0,
+      unknownSender: 0,
+      misdirected: 0,
+    },
     deaths: 0,
     refutations: 0,
   };
   readonly #dropLoggedAt: Record<DropReason, number> = {
     unauthenticated: -Infinity,
     replayed: -Infinity,
+    stale: -Infinity,
     malformed: -Infinity,
     unknownSender: -Infinity,
+    misdirected: -Infinity,
   };
 
   static async start(options: DetectorOptions): Promise<FailureDetector> {
@@ -245,6 +264,7 @@ export class FailureDetector {
     const decoded = decode(packet, this.#keys.accepted(now));
     if (!decoded.ok) return this.#drop(decoded.reason, address, now);
     const message = decoded.message;
+    if (message.receiver !== this.#self) return this.#drop("misdirected", address, now);
     const peer = this.#peers.get(message.sender);
     if (
       peer === undefined ||
@@ -253,8 +273,8 @@ export class FailureDetector {
       (peer.address !== address && peer.address !== canonicalAddress(address))
     )
       return this.#drop("unknownSender", address, now);
-    if (!peer.replay.accept(message.incarnation, message.seq))
-      return this.#drop("replayed", address, now);
+    const verdict = peer.replay.check(message.sentAt, message.seq, now);
+    if (verdict !== "fresh") return this.#drop(verdict, address, now);
     this.#run(this.#membership.receive(now, message));
     this.#schedule();
   }
@@ -292,16 +312,15 @@ export class FailureDetector {
     const peer = this.#peers.get(outgoing.to);
     if (peer === undefined) return;
     const now = this.#clock.now();
-    if (this.#seq === MAX_SEQ) {
-      this.#membership.renew(now);
-      this.#seq = 0;
-    }
+    this.#seq = this.#seq === MAX_SEQ ? 0 : this.#seq + 1;
     const packet = encode(
       {
         type: outgoing.type,
         sender: this.#self,
+        receiver: outgoing.to,
         incarnation: this.#membership.incarnation,
-        seq: ++this.#seq,
+        sentAt: Math.floor(now),
+        seq: this.#seq,
         subject: outgoing.subject,
         age: outgoing.age,
         rumours: outgoing.rumours,

@@ -141,27 +141,41 @@ describe("FailureDetector over UDP", () => {
       new Promise<void>((resolve) =>
         socket.send(packet, detector.port, "127.0.0.1", () => resolve()),
       );
-    const heartbeat = (sender: string, seq: number): Message => ({
+    const heartbeat = (sender: string, seq: number, changes: Partial<Message> = {}): Message => ({
       type: "heartbeat",
       sender,
+      receiver: "node-0",
       incarnation: Date.now(),
+      sentAt: Date.now(),
       seq,
       rumours: [],
+      ...changes,
     });
+    const signing = createSecretKey(key);
     try {
-      const genuine = encode(heartbeat("mallory", 1), createSecretKey(key));
+      const genuine = encode(heartbeat("mallory", 1), signing);
       await send(mallory, genuine);
       await send(mallory, genuine);
       await send(mallory, encode(heartbeat("mallory", 2), createSecretKey(Buffer.from("guessed"))));
       await send(mallory, Buffer.from("not a heartbeat at all, just some bytes"));
       await send(mallory, encode(heartbeat("nobody", 3), createSecretKey(key)));
       await send(stranger, encode(heartbeat("mallory", 4), createSecretKey(key)));
-      await until("all arrived", () => detector.stats().packetsReceived === 6);
+      // Captured on its way to node-1 and sent here: refused (accepted before the receiver
+      // was in the tag, with one sequence counter for all receivers).
+      await send(mallory, encode(heartbeat("mallory", 5, { receiver: "node-1" }), signing));
+      // Sent a minute ago: a replay of a packet this window has forgotten, or a clock far off.
+      await send(
+        mallory,
+        encode(heartbeat("mallory", 6, { sentAt: Date.now() - 60_000 }), signing),
+      );
+      await until("all arrived", () => detector.stats().packetsReceived === 8);
       assert.deepEqual(detector.stats().dropped, {
         unauthenticated: 1,
         replayed: 1,
+        stale: 1,
         malformed: 1,
         unknownSender: 2,
+        misdirected: 1,
       });
     } finally {
       await detector.stop();

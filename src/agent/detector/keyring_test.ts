@@ -6,7 +6,15 @@ import { decode, encode } from "./wire.ts";
 
 const oldKey = Buffer.from("old key");
 const newKey = Buffer.from("new key");
-const message = { type: "heartbeat" as const, sender: "a", incarnation: 1, seq: 1, rumours: [] };
+const message = {
+  type: "heartbeat" as const,
+  sender: "a",
+  receiver: "b",
+  incarnation: 1,
+  sentAt: 1,
+  seq: 1,
+  rumours: [],
+};
 
 /** Which of the two keys a KeyObject is, told apart by what it signs. */
 function which(ring: Keyring, now: number): string {

@@ -15,9 +15,18 @@
 //   two intervals more, and so need not repeat the burst unless the first is gone too.
 //   Every heartbeat carries our dead set, so a lost notice or a late joiner converges
 //   within an interval.
-// - SWIM's incarnations settle disagreements: dead at i beats alive at ≤ i, alive at i
-//   beats dead at < i, and only a member raises its own incarnation — when told it is dead
-//   (a refutation) or when it starts — and then tells every member it is alive.
+// - Only a member speaks for itself. Every key holder can write any rumour, in any
+//   member's name, so hearsay never decides: told that X is dead, a member probes X and
+//   believes it only if X says nothing for half an interval (verifyMs); told X is alive
+//   while it thinks X dead, it probes X too. Any fresh authenticated packet from X itself
+//   is X alive, whatever incarnation a rumour named. So no sequence of packets keeps a
+//   live, reachable member dead anywhere for longer than verifyMs + timeoutMs (its next
+//   refutation), and a rumour of the highest incarnation is as harmless as any other.
+// - Incarnations only say which rumour is stale: a member raises its own when told it is
+//   dead at its incarnation or later, and when it starts. Its refutation — telling every
+//   member it is alive — goes out at most once per timeoutMs however many rumours arrive,
+//   and a member corrects any one other member at most once per interval, so what a
+//   member sends stays O(N) per timeoutMs under any flood, not O(N) per packet received.
 // - A member that hears from fewer than half of its watched members (or anyone standing in
 //   for them) for timeoutMs is isolated: it declares no one dead, because the silence is
 //   more likely its own.
@@ -35,6 +44,11 @@ import {
 
 /** How many members each member sends heartbeats to, and so is watched by. */
 export const FANOUT = 3;
+
+/** How long a member has to answer a probe before hearsay of its death is believed. */
+export function verifyMs(timing: Timing): number {
+  return timing.intervalMs / 2;
+}
 const MAX_RUMOURS = 255;
 
 export interface Timing {
@@ -86,6 +100,12 @@ interface Member {
   probeAt: number;
   /** When we last corrected what it believes; one correction per interval at most. */
   correctedAt: number;
+  /** Told it is dead (or alive while dead here): probed, and believed dead unless it answers by then. */
+  verifyUntil: number;
+  /** The incarnation the rumour under verification named. */
+  verifyIncarnation: number;
+  /** When we last probed it to check a rumour; one check per interval at most. */
+  checkedAt: number;
 }
 
 const NO_RUMOURS: readonly Rumour[] = [];
@@ -113,6 +133,10 @@ export class Membership {
   #deadCursor = 0;
   #nextHeartbeat: number;
   #isolated = false;
+  /** Members whose death we were told of and are checking (verifyUntil set). */
+  #verifying: Member[] = [];
+  /** When we last told every member we are alive because one said we were dead. */
+  #refutedAt = -Infinity;
   /** Members still to be told we are alive (after start, or when they join), in order. */
   #announce: Member[] = [];
   /** Heard from enough members within suspicionMs: our network works, so silence is theirs. */
@@ -200,11 +224,6 @@ export class Membership {
     );
   }
 
-  /** A new incarnation without a broadcast: the sequence numbers ran out. */
-  renew(now: number): void {
-    this.#setIncarnation(Math.max(this.#incarnation + 1, now));
-  }
-
   /** Does whatever is due at `now`: heartbeats, suspicions, probes, declarations. */
   tick(now: number): Step {
     const step = this.#begin();
@@ -267,7 +286,52 @@ export class Membership {
       this.#reshape(now);
       this.#broadcast("notice", declared);
     }
+    if (this.#verifying.length > 0) this.#settleVerifications(now);
     return step;
+  }
+
+  /** Rumours of death checked and not answered become deaths here (and the member is told). */
+  #settleVerifications(now: number): void {
+    let reshape = false;
+    const pending: Member[] = [];
+    for (const member of this.#verifying) {
+      // Answered (receive() ended the check), or still within its time to answer.
+      if (member.verifyUntil === -Infinity) continue;
+      if (now < member.verifyUntil) {
+        pending.push(member);
+        continue;
+      }
+      member.verifyUntil = -Infinity;
+      // Gone from the list, dead already, or while we hear too few: the silence may be ours.
+      if (this.#members.get(member.name) !== member || member.dead || !this.#hearing) continue;
+      member.dead = true;
+      member.suspect = false;
+      if (member.verifyIncarnation > member.incarnation)
+        member.incarnation = member.verifyIncarnation;
+      reshape = true;
+      this.#step.events.push({
+        kind: "dead",
+        name: member.name,
+        incarnation: member.incarnation,
+        declared: false,
+      });
+      // If it is alive after all, this makes it refute, and its refutation revives it here.
+      member.correctedAt = now;
+      this.#step.send.push({ to: member.name, type: "notice", rumours: [deadRumour(member)] });
+    }
+    this.#verifying = pending;
+    if (reshape) this.#reshape(now);
+  }
+
+  /** Probes `member` to check a rumour about it: at most once per interval. */
+  #check(member: Member, now: number, dead: boolean, incarnation: number): void {
+    if (now - member.checkedAt < this.#timing.intervalMs) return;
+    member.checkedAt = now;
+    this.#step.send.push({ to: member.name, type: "probe", rumours: NO_RUMOURS });
+    if (!dead || member.verifyUntil !== -Infinity) return;
+    member.verifyUntil = now + verifyMs(this.#timing);
+    member.verifyIncarnation = incarnation;
+    this.#verifying.push(member);
   }
 
   /** Takes in one authenticated, fresh packet from a known member. */
@@ -276,29 +340,28 @@ export class Membership {
     const sender = this.#members.get(message.sender);
     if (sender === undefined || sender === this.#me) return step;
     let reshape = false;
-    if (message.incarnation > sender.incarnation) {
-      sender.incarnation = message.incarnation;
-      if (sender.dead) {
-        sender.dead = false;
-        reshape = true;
-        step.events.push({ kind: "alive", name: sender.name, incarnation: sender.incarnation });
-      }
-    }
     // Rumours we know to be out of date, to send back to the sender.
-    let corrections: Member[] | undefined;
+    let corrections: Rumour[] | undefined;
+    // A fresh authenticated packet from the member itself: it is alive, whatever we heard.
+    const diedIn = sender.incarnation;
+    if (message.incarnation > sender.incarnation) sender.incarnation = message.incarnation;
     if (sender.dead) {
-      // It does not know it has been declared dead; telling it makes it refute (if it is
-      // alive enough to be sending, it will).
-      corrections = [sender];
-    } else {
-      sender.heardAt = now;
-      if (now > sender.evidenceAt) sender.evidenceAt = now;
-      if (sender.suspect) this.#clear(sender);
+      sender.dead = false;
+      reshape = true;
+      step.events.push({ kind: "alive", name: sender.name, incarnation: sender.incarnation });
+      // Still in the incarnation it died in, it may not know it was declared dead: told,
+      // it refutes to every member. (A newer one has refuted, or restarted, already.)
+      if (message.incarnation <= diedIn)
+        corrections = [{ name: sender.name, incarnation: diedIn, dead: true }];
     }
+    sender.heardAt = now;
+    if (now > sender.evidenceAt) sender.evidenceAt = now;
+    if (sender.suspect) this.#clear(sender);
+    sender.verifyUntil = -Infinity;
 
     switch (message.type) {
       case "probe":
-        if (!sender.dead) step.send.push({ to: sender.name, type: "ack", rumours: NO_RUMOURS });
+        step.send.push({ to: sender.name, type: "ack", rumours: NO_RUMOURS });
         break;
       case "query": {
         const subject = this.#members.get(message.subject ?? "");
@@ -334,35 +397,32 @@ export class Membership {
       const member = this.#members.get(rumour.name);
       if (member === undefined) continue;
       if (member === this.#me) {
-        if (rumour.dead && rumour.incarnation >= this.#incarnation) {
-          this.#setIncarnation(Math.max(rumour.incarnation + 1, now));
+        if (!rumour.dead) continue;
+        const current = rumour.incarnation >= this.#incarnation;
+        if (current) this.#setIncarnation(Math.max(rumour.incarnation + 1, now));
+        if (current && now - this.#refutedAt >= this.#timing.timeoutMs) {
+          this.#refutedAt = now;
           step.events.push({ kind: "refuted", incarnation: this.#incarnation });
           this.#broadcast("alive", NO_RUMOURS);
-        } else if (rumour.dead) {
+        } else {
           (corrections ??= []).push(this.#me);
         }
         continue;
       }
-      if (beats(rumour, member)) {
-        const wasDead = member.dead;
-        member.incarnation = rumour.incarnation;
-        member.dead = rumour.dead;
-        if (wasDead !== member.dead) {
-          reshape = true;
-          if (member.dead) {
-            member.suspect = false;
-            step.events.push({
-              kind: "dead",
-              name: member.name,
-              incarnation: member.incarnation,
-              declared: false,
-            });
-          } else {
-            step.events.push({ kind: "alive", name: member.name, incarnation: member.incarnation });
-          }
-        }
-      } else if (rumour.dead !== member.dead && beats(member, rumour)) {
+      if (member === sender || rumour.dead === member.dead) continue;
+      if (!rumour.dead) {
+        // Alive by hearsay while dead here: only its own answer revives it.
+        this.#check(member, now, false, rumour.incarnation);
+      } else if (
+        rumour.incarnation < member.incarnation ||
+        now - member.heardAt < this.#timing.suspicionMs
+      ) {
+        // Stale, or we heard the member itself lately: the bearer is told it is alive (and
+        // checks with it), so a member that wrongly took it for dead learns otherwise from
+        // whomever it tells — not only from the member, which it no longer writes to.
         (corrections ??= []).push(member);
+      } else {
+        this.#check(member, now, true, rumour.incarnation);
       }
     }
 
@@ -372,7 +432,7 @@ export class Membership {
       step.send.push({
         to: sender.name,
         type: "notice",
-        rumours: this.#fit("notice", corrections),
+        rumours: this.#fit("notice", sender.name, corrections),
       });
     }
     return step;
@@ -383,6 +443,8 @@ export class Membership {
     const { intervalMs, suspicionMs, timeoutMs } = this.#timing;
     let next = this.#nextHeartbeat;
     if (!this.#ready) next = Math.min(next, this.#startedAt + timeoutMs);
+    for (const member of this.#verifying)
+      if (member.verifyUntil !== -Infinity) next = Math.min(next, member.verifyUntil);
     for (let rank = 0; rank < this.#watched.length; rank++) {
       const member = this.#watched[rank]!;
       if (!member.suspect) {
@@ -445,6 +507,9 @@ export class Membership {
       suspect: false,
       probeAt: now,
       correctedAt: -Infinity,
+      verifyUntil: -Infinity,
+      verifyIncarnation: 0,
+      checkedAt: -Infinity,
     };
   }
 
@@ -513,7 +578,11 @@ export class Membership {
   #deadRumours(): readonly Rumour[] {
     const dead = this.#dead;
     if (dead.length === 0) return NO_RUMOURS;
-    let budget = MAX_PACKET - overheadBytes(this.self, "heartbeat");
+    // One set for every target: fitted to the one with the longest name.
+    let longest = "";
+    for (const target of this.#targets)
+      if (target.name.length > longest.length) longest = target.name;
+    let budget = MAX_PACKET - overheadBytes(this.self, longest, "heartbeat");
     const rumours: Rumour[] = [];
     const start = this.#deadCursor % dead.length;
     for (let i = 0; i < dead.length && rumours.length < MAX_RUMOURS; i++) {
@@ -526,8 +595,8 @@ export class Membership {
     return rumours;
   }
 
-  #fit(type: MessageType, rumours: readonly Rumour[]): readonly Rumour[] {
-    let budget = MAX_PACKET - overheadBytes(this.self, type);
+  #fit(type: MessageType, to: string, rumours: readonly Rumour[]): readonly Rumour[] {
+    let budget = MAX_PACKET - overheadBytes(this.self, to, type);
     let count = 0;
     for (const rumour of rumours) {
       budget -= rumourBytes(rumour.name);
@@ -598,9 +667,9 @@ export class Membership {
   }
 }
 
-/** SWIM's order: a newer incarnation wins; at the same one, dead wins. */
-function beats(a: Rumour, b: Rumour): boolean {
-  return a.incarnation > b.incarnation || (a.incarnation === b.incarnation && a.dead && !b.dead);
+/** "`member` is dead", at the incarnation we know. */
+function deadRumour(member: Member): Rumour {
+  return { name: member.name, incarnation: member.incarnation, dead: true };
 }
 
 function checkTiming(timing: Timing): Timing {

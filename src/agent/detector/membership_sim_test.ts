@@ -3,8 +3,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FANOUT, Membership, type MembershipEvent, type Step } from "./membership.ts";
-import type { Message } from "./wire.ts";
+import { FANOUT, Membership, verifyMs, type MembershipEvent, type Step } from "./membership.ts";
+import { ReplayWindow } from "./replay.ts";
+import { MAX_INCARNATION, type Message, type MessageType } from "./wire.ts";
 
 const timing = { intervalMs: 100, suspicionMs: 300, timeoutMs: 700 };
 const T0 = 1_000_000;
@@ -96,6 +97,13 @@ class Network {
   readonly #queue = new Queue();
   readonly #random: () => number;
   #order = 0;
+  /** "receiver<sender" -> the receiver's replay window for that sender (detector.ts). */
+  readonly #windows = new Map<string, ReplayWindow>();
+  /** Every packet delivered, for an attacker on the path to replay. */
+  readonly delivered: InFlight[] = [];
+  /** Packets the receiver's checks refused: misdirected, replayed or stale. */
+  refused = 0;
+  #seq = 0;
 
   constructor(all: string[], options: { loss?: number; seed?: number } = {}) {
     this.all = all;
@@ -146,7 +154,10 @@ class Network {
         this.#queue.pop();
         this.now = Math.max(this.now, packet.at);
         const node = this.nodes.get(packet.to);
-        if (node?.up) this.#apply(node, node.membership.receive(this.now, packet.message));
+        if (node?.up && this.#admits(packet)) {
+          this.delivered.push(packet);
+          this.#apply(node, node.membership.receive(this.now, packet.message));
+        }
         continue;
       }
       if (next === undefined || next.wake > until) break;
@@ -154,6 +165,22 @@ class Network {
       this.#apply(next, next.membership.tick(this.now));
     }
     this.now = until;
+  }
+
+  /** Puts a packet on the wire, as an attacker would: delivered at `at` to `to`. */
+  inject(to: string, message: Message, at = this.now): void {
+    this.#queue.push({ at, order: this.#order++, to, message });
+  }
+
+  /** What detector.ts checks before the membership sees a packet. */
+  #admits(packet: InFlight): boolean {
+    const { message } = packet;
+    if (message.receiver !== packet.to) return ++this.refused < 0;
+    const key = `${packet.to}<${message.sender}`;
+    let window = this.#windows.get(key);
+    if (!window) this.#windows.set(key, (window = new ReplayWindow()));
+    if (window.check(message.sentAt, message.seq, this.now) === "fresh") return true;
+    return ++this.refused < 0;
   }
 
   #apply(node: Node, step: Step): void {
@@ -170,8 +197,10 @@ class Network {
       const message: Message = {
         type: out.type,
         sender: node.name,
+        receiver: out.to,
         incarnation: node.membership.incarnation,
-        seq: 0,
+        sentAt: Math.floor(this.now),
+        seq: this.#seq++,
         rumours: out.rumours.map((r) => ({
           name: r.name,
           incarnation: r.incarnation,
@@ -374,5 +403,190 @@ describe("the detector protocol on a simulated network", () => {
       assert.ok(perSecond <= FANOUT * (1_000 / timing.intervalMs) + 1, `${n}: ${perSecond}/s`);
     }
     assert.equal(rates[0], rates[1]);
+  });
+});
+
+/** Packets a key holder can write: any type, any sender and receiver, any rumours. */
+function forgedPacket(members: readonly string[]) {
+  const name = fc.oneof(fc.constantFrom(...members), fc.constant("mallory"));
+  const incarnation = fc.oneof(
+    fc.constant(MAX_INCARNATION),
+    fc.constant(0),
+    fc.integer({ min: T0 - 1_000, max: T0 + 10_000 }),
+  );
+  return fc.record({
+    after: fc.integer({ min: 0, max: 200 }),
+    to: fc.constantFrom(...members),
+    sender: name,
+    type: fc.constantFrom<MessageType>(
+      "heartbeat",
+      "probe",
+      "ack",
+      "query",
+      "answer",
+      "notice",
+      "alive",
+    ),
+    incarnation,
+    subject: name,
+    age: fc.oneof(fc.constant(0xffffffff), fc.nat({ max: 10_000 })),
+    rumours: fc.array(fc.record({ name, incarnation, dead: fc.boolean() }), { maxLength: 8 }),
+  });
+}
+
+/** Sequence numbers of forged packets, apart from the members' own. */
+let forgedSeq = 0;
+
+/** How long a live member may be taken for dead anywhere, whatever is sent (membership.ts). */
+const EVICTION_BOUND_MS = verifyMs(timing) + timing.timeoutMs + 4 * timing.intervalMs;
+
+/** For each observer and member, the longest time the observer took the live member for dead. */
+function longestEviction(net: Network, until: number): number {
+  let longest = 0;
+  for (const observer of net.nodes.values()) {
+    const deadSince = new Map<string, number>();
+    for (const { at, event } of observer.events) {
+      if (event.kind === "dead") deadSince.set(event.name, at);
+      if (event.kind === "alive" && deadSince.has(event.name)) {
+        longest = Math.max(longest, at - deadSince.get(event.name)!);
+        deadSince.delete(event.name);
+      }
+    }
+    for (const since of deadSince.values()) longest = Math.max(longest, until - since);
+  }
+  return longest;
+}
+
+describe("the detector protocol under attack", () => {
+  it("a key holder's packets, any and in any order, evict no live member (a forged death at the highest incarnation did, for ever)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 12 }),
+        fc.array(forgedPacket(names(12)), { minLength: 1, maxLength: 120 }),
+        fc.integer(),
+        (n, attack, seed) => {
+          const members = names(n);
+          const net = new Network(members, { seed });
+          net.startAll();
+          net.run(1_000);
+          const before = [...net.nodes.values()].map((node) => node.sent);
+          const started = net.now;
+          let at = net.now;
+          for (const forged of attack) {
+            at += forged.after;
+            const to = members[Number(forged.to.slice(5)) % n]!;
+            const message: Message = {
+              type: forged.type,
+              sender: forged.sender,
+              receiver: to,
+              incarnation: forged.incarnation,
+              sentAt: Math.floor(at),
+              seq: 0x8000_0000 + forgedSeq++,
+              rumours: forged.rumours,
+            };
+            if (forged.type === "query" || forged.type === "answer")
+              message.subject = forged.subject;
+            if (forged.type === "answer") message.age = forged.age;
+            net.inject(to, message, at);
+          }
+          net.run(at - net.now + 3_000);
+          for (const node of net.nodes.values())
+            assert.deepEqual(deaths(node), [], `${node.name} took a live member for dead`);
+          // What a member sends stays O(N) per interval: no packet makes it broadcast twice
+          // in a timeout, or correct one member twice in an interval.
+          const intervals = (net.now - started) / timing.intervalMs;
+          [...net.nodes.values()].forEach((node, i) => {
+            const perInterval = (node.sent - before[i]!) / intervals;
+            assert.ok(perInterval <= FANOUT + 4 * n, `${node.name}: ${perInterval} per interval`);
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("with loss as well, a live member taken for dead is back within a bound", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 12 }),
+        fc.double({ min: 0, max: 0.1, noNaN: true }),
+        fc.array(forgedPacket(names(12)), { minLength: 1, maxLength: 80 }),
+        fc.integer(),
+        (n, loss, attack, seed) => {
+          const members = names(n);
+          const net = new Network(members, { seed, loss });
+          net.startAll();
+          net.run(1_000);
+          let at = net.now;
+          for (const forged of attack) {
+            at += forged.after;
+            const to = members[Number(forged.to.slice(5)) % n]!;
+            net.inject(
+              to,
+              {
+                type: "notice",
+                sender: forged.sender,
+                receiver: to,
+                incarnation: forged.incarnation,
+                sentAt: Math.floor(at),
+                seq: 0x8000_0000 + forgedSeq++,
+                rumours: forged.rumours.map((r) => ({ ...r, dead: true })),
+              },
+              at,
+            );
+          }
+          net.run(at - net.now + 5_000);
+          const longest = longestEviction(net, net.now);
+          assert.ok(longest <= EVICTION_BOUND_MS, `taken for dead for ${longest} ms`);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("an attacker on the path without the key: replays to any member change nothing (replays across receivers were taken)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 12 }),
+        fc.array(fc.record({ pick: fc.nat(), to: fc.nat(), delay: fc.nat({ max: 40_000 }) }), {
+          minLength: 1,
+          maxLength: 200,
+        }),
+        fc.integer(),
+        fc.nat(),
+        (n, replays, seed, victimPick) => {
+          const members = names(n);
+          const net = new Network(members, { seed });
+          net.startAll();
+          net.run(2_000);
+          // The victim dies; the attacker keeps replaying what it captured, to anyone.
+          const victim = members[victimPick % n]!;
+          net.crash(victim);
+          const crashedAt = net.now;
+          const captured = [...net.delivered];
+          const refusedBefore = net.refused;
+          const living = net.up().map((node) => node.name);
+          for (const replay of replays) {
+            const packet = captured[replay.pick % captured.length]!;
+            net.inject(
+              living[replay.to % living.length]!,
+              packet.message,
+              crashedAt + (replay.delay % 2_000),
+            );
+          }
+          net.run(timing.timeoutMs + 3 * timing.intervalMs + 2_000);
+          assert.equal(net.refused - refusedBefore, replays.length, "every replay refused");
+          for (const node of net.up()) {
+            const at = sawDead(node, victim);
+            assert.ok(at !== undefined, `${node.name} did not see ${victim} die`);
+            assert.ok(
+              at - crashedAt <= timing.timeoutMs + 2 * timing.intervalMs + verifyMs(timing),
+              `${node.name} saw it after ${at - crashedAt} ms`,
+            );
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

@@ -7,10 +7,21 @@ import {
   type MembershipEvent,
   type Outgoing,
   type Step,
+  verifyMs,
 } from "./membership.ts";
-import { MAX_PACKET, NEVER, encode, type Message, type MessageType, type Rumour } from "./wire.ts";
+import {
+  MAX_INCARNATION,
+  MAX_PACKET,
+  NEVER,
+  encode,
+  type Message,
+  type MessageType,
+  type Rumour,
+} from "./wire.ts";
 
 const timing = { intervalMs: 100, suspicionMs: 300, timeoutMs: 700 };
+/** How long a member has to answer before a rumour of its death is believed. */
+const VERIFY_MS = verifyMs(timing);
 const T0 = 1_000_000;
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${i}`);
 
@@ -45,7 +56,16 @@ function message(
   incarnation: number,
   extra: Partial<Message> = {},
 ): Message {
-  return { type, sender, incarnation, seq: 0, rumours: [], ...extra };
+  return {
+    type,
+    sender,
+    receiver: "self",
+    incarnation,
+    sentAt: 0,
+    seq: 0,
+    rumours: [],
+    ...extra,
+  };
 }
 
 /** Every member's incarnation, as the members were started at T0. */
@@ -254,49 +274,96 @@ describe("Membership", () => {
     assert.equal(m.isAlive(silent!), false);
   });
 
-  it("takes the word of a peer that a member is dead, and of the member that it is alive", () => {
+  it("checks a peer's word that a member is dead with the member, and believes it only unanswered", () => {
     const m = membership("node-0", names(6));
-    const step = copy(
-      m.receive(
-        T0,
-        message("heartbeat", "node-1", INC, {
-          rumours: [{ name: "node-4", incarnation: INC, dead: true }],
-        }),
-      ),
+    const rumour = { name: "node-4", incarnation: INC, dead: true };
+    const told = copy(m.receive(T0, message("heartbeat", "node-1", INC, { rumours: [rumour] })));
+    assert.deepEqual(told.events, [], "hearsay alone kills no one (it did, at once, before)");
+    assert.deepEqual(told.send, [{ to: "node-4", type: "probe", rumours: [] }]);
+    assert.equal(m.isAlive("node-4"), true);
+    // It answers: still alive, and the check is over.
+    m.receive(T0 + 2, message("ack", "node-4", INC));
+    assert.deepEqual(copy(m.tick(T0 + VERIFY_MS)).events, []);
+    assert.equal(m.isAlive("node-4"), true);
+    // The same rumour again, having heard node-4 itself lately: its bearer is told it lives.
+    const again = copy(
+      m.receive(T0 + 50, message("heartbeat", "node-2", INC, { rumours: [rumour] })),
     );
-    assert.deepEqual(step.events, [
+    assert.deepEqual(again.send, [
+      {
+        to: "node-2",
+        type: "notice",
+        rumours: [{ name: "node-4", incarnation: INC, dead: false }],
+      },
+    ]);
+    // Later, and unanswered: believed, and node-4 is told (so that, alive, it refutes).
+    const later = T0 + 400;
+    m.receive(later, message("heartbeat", "node-2", INC, { rumours: [rumour] }));
+    const settled = copy(m.tick(later + VERIFY_MS));
+    assert.deepEqual(settled.events, [
       { kind: "dead", name: "node-4", incarnation: INC, declared: false },
     ]);
-    // Its own packet at the incarnation it died in does not undo that; it is told instead.
-    const told = copy(m.receive(T0 + 1, message("heartbeat", "node-4", INC)));
-    assert.deepEqual(told.events, []);
-    assert.deepEqual(told.send, [
-      { to: "node-4", type: "notice", rumours: [{ name: "node-4", incarnation: INC, dead: true }] },
-    ]);
+    assert.ok(settled.send.some((o) => o.to === "node-4" && o.type === "notice"));
     assert.equal(m.isAlive("node-4"), false);
-    // Told once per interval at most.
-    assert.deepEqual(copy(m.receive(T0 + 2, message("heartbeat", "node-4", INC))).send, []);
-    // A newer incarnation (it refuted, or restarted) brings it back.
-    const back = copy(m.receive(T0 + 3, message("alive", "node-4", INC + 5)));
-    assert.deepEqual(back.events, [{ kind: "alive", name: "node-4", incarnation: INC + 5 }]);
+    // Any fresh packet of its own brings it back, even at the incarnation it died in (before,
+    // only a higher one did — and a rumour at the highest incarnation could never be undone).
+    const back = copy(m.receive(later + 300, message("heartbeat", "node-4", INC)));
+    assert.deepEqual(back.events, [{ kind: "alive", name: "node-4", incarnation: INC }]);
     assert.equal(m.isAlive("node-4"), true);
-    // An old rumour of its death changes nothing, and its bearer is corrected.
+    // A rumour older than what we know changes nothing, and its bearer is corrected.
+    m.receive(later + 400, message("alive", "node-4", INC + 5));
     const stale = copy(
-      m.receive(
-        T0 + 200,
-        message("heartbeat", "node-2", INC, {
-          rumours: [{ name: "node-4", incarnation: INC, dead: true }],
-        }),
-      ),
+      m.receive(later + 500, message("heartbeat", "node-3", INC, { rumours: [rumour] })),
     );
     assert.deepEqual(stale.events, []);
     assert.deepEqual(stale.send, [
       {
-        to: "node-2",
+        to: "node-3",
         type: "notice",
         rumours: [{ name: "node-4", incarnation: INC + 5, dead: false }],
       },
     ]);
+  });
+
+  it("a rumour of death at the highest incarnation evicts no one (it did, for ever)", () => {
+    const m = membership("node-0", names(6));
+    const forged = { name: "node-4", incarnation: MAX_INCARNATION, dead: true };
+    for (let t = T0; t < T0 + 3_000; t += 10) {
+      const step = copy(m.receive(t, message("heartbeat", "node-1", INC, { rumours: [forged] })));
+      for (const out of step.send)
+        if (out.to === "node-4" && out.type === "probe")
+          m.receive(t + 1, message("ack", "node-4", INC));
+      m.tick(t + 5);
+      assert.equal(m.isAlive("node-4"), true, `at ${t - T0} ms`);
+    }
+  });
+
+  it("alive by hearsay does not revive a dead member: its own answer does", () => {
+    const m = membership("node-0", names(6));
+    m.receive(
+      T0,
+      message("notice", "node-1", INC, {
+        rumours: [{ name: "node-4", incarnation: INC, dead: true }],
+      }),
+    );
+    m.tick(T0 + VERIFY_MS);
+    assert.equal(m.isAlive("node-4"), false);
+    const told = copy(
+      m.receive(
+        T0 + 200,
+        message("notice", "node-2", INC, {
+          rumours: [{ name: "node-4", incarnation: MAX_INCARNATION, dead: false }],
+        }),
+      ),
+    );
+    assert.equal(
+      m.isAlive("node-4"),
+      false,
+      "a key holder cannot keep the dead alive by saying so",
+    );
+    assert.deepEqual(told.send, [{ to: "node-4", type: "probe", rumours: [] }]);
+    m.receive(T0 + 201, message("ack", "node-4", INC + 1));
+    assert.equal(m.isAlive("node-4"), true);
   });
 
   it("refutes its own death with a newer incarnation, told to every member", () => {
@@ -333,6 +400,31 @@ describe("Membership", () => {
         rumours: [{ name: "node-0", incarnation: INC + 50, dead: false }],
       },
     ]);
+  });
+
+  it("refutes at most once per timeout however many rumours arrive (it was once per rumour)", () => {
+    const all = names(20);
+    const m = membership("node-0", all);
+    const forged = [{ name: "node-0", incarnation: MAX_INCARNATION, dead: true }];
+    let alive = 0;
+    let sent = 0;
+    const duration = 3_000;
+    for (let t = T0; t < T0 + duration; t += 10) {
+      // Every other member, every 10 ms, says we are dead at the highest incarnation.
+      for (const sender of all.slice(1)) {
+        const step = m.receive(t, message("heartbeat", sender, INC, { rumours: forged }));
+        sent += step.send.length;
+        alive += step.send.filter((o) => o.type === "alive").length;
+      }
+      sent += m.tick(t).send.length;
+    }
+    const others = all.length - 1;
+    const refutations = Math.ceil(duration / timing.timeoutMs);
+    assert.ok(alive <= others * refutations, `${alive} refutation packets`);
+    // Refutations, one correction per sender per interval, heartbeats: O(N) per interval.
+    const perInterval = sent / (duration / timing.intervalMs);
+    assert.ok(perInterval <= 2 * others + FANOUT, `${perInterval} packets per interval`);
+    assert.equal(m.incarnation, MAX_INCARNATION);
   });
 
   it("is isolated when it hears from too few members, and then declares no one dead", () => {
@@ -403,10 +495,11 @@ describe("Membership", () => {
         rumours: [{ name: "node-5", incarnation: INC, dead: true }],
       }),
     );
+    m.tick(T0 + VERIFY_MS);
     assert.deepEqual(m.view().dead, ["node-5"]);
-    m.setMembers(names(5), T0 + 10);
+    m.setMembers(names(5), T0 + 60);
     assert.deepEqual(m.view(), { members: names(5), suspects: [], dead: [] });
-    m.setMembers(names(6), T0 + 20);
+    m.setMembers(names(6), T0 + 70);
     assert.equal(m.isAlive("node-5"), true);
     assert.equal(m.isAlive("node-0"), true);
   });
@@ -422,13 +515,24 @@ describe("Membership", () => {
     }));
     for (let i = 0; i < rumours.length; i += 20)
       m.receive(T0, message("notice", long(250), INC, { rumours: rumours.slice(i, i + 20) }));
+    m.tick(T0 + VERIFY_MS);
     assert.equal(m.view().dead.length, 200);
     const carried = new Set<string>();
     const key = createSecretKey(Buffer.from("k"));
-    for (let t = T0; t < T0 + 1_500; t += 100) {
+    for (let t = T0 + 100; t < T0 + 1_600; t += 100) {
       for (const name of m.watched()) m.receive(t, message("heartbeat", name, INC));
       const heartbeat = copy(m.tick(t)).send.find((s) => s.type === "heartbeat")!;
-      const packet = encode({ ...heartbeat, sender: "self", incarnation: INC, seq: 1 }, key);
+      const packet = encode(
+        {
+          ...heartbeat,
+          sender: "self",
+          receiver: heartbeat.to,
+          incarnation: INC,
+          sentAt: T0,
+          seq: 1,
+        },
+        key,
+      );
       assert.ok(packet.length <= MAX_PACKET);
       for (const rumour of heartbeat.rumours) carried.add(rumour.name);
     }

@@ -18,7 +18,9 @@ const otherKey = createSecretKey(Buffer.from("somebody else's key"));
 const heartbeat: Message = {
   type: "heartbeat",
   sender: "node-a",
+  receiver: "node-b",
   incarnation: 1_700_000_000_123,
+  sentAt: 1_700_000_000_456,
   seq: 42,
   rumours: [
     { name: "node-b", incarnation: 1_699_999_999_000, dead: true },
@@ -30,26 +32,74 @@ describe("wire", () => {
   it("round-trips every kind of message", () => {
     const messages: Message[] = [
       heartbeat,
-      { type: "probe", sender: "a", incarnation: 1, seq: 1, rumours: [] },
-      { type: "ack", sender: "a", incarnation: 1, seq: 2, rumours: [] },
-      { type: "query", sender: "a", incarnation: 1, seq: 3, subject: "b", rumours: [] },
-      { type: "answer", sender: "a", incarnation: 1, seq: 4, subject: "b", age: 17, rumours: [] },
+      { type: "probe", sender: "a", receiver: "b", incarnation: 1, sentAt: 9, seq: 1, rumours: [] },
+      { type: "ack", sender: "a", receiver: "b", incarnation: 1, sentAt: 9, seq: 2, rumours: [] },
+      {
+        type: "query",
+        sender: "a",
+        receiver: "b",
+        incarnation: 1,
+        sentAt: 9,
+        seq: 3,
+        subject: "b",
+        rumours: [],
+      },
       {
         type: "answer",
         sender: "a",
+        receiver: "b",
         incarnation: 1,
+        sentAt: 9,
+        seq: 4,
+        subject: "b",
+        age: 17,
+        rumours: [],
+      },
+      {
+        type: "answer",
+        sender: "a",
+        receiver: "b",
+        incarnation: 1,
+        sentAt: 2 ** 48 - 1,
         seq: 5,
         subject: "b",
         age: NEVER,
         rumours: [],
       },
-      { type: "notice", sender: "a", incarnation: 1, seq: 6, rumours: heartbeat.rumours },
-      { type: "alive", sender: "a", incarnation: 2 ** 48 - 1, seq: 2 ** 32 - 1, rumours: [] },
+      {
+        type: "notice",
+        sender: "a",
+        receiver: "b",
+        incarnation: 1,
+        sentAt: 9,
+        seq: 6,
+        rumours: heartbeat.rumours,
+      },
+      {
+        type: "alive",
+        sender: "a",
+        receiver: "b",
+        incarnation: 2 ** 48 - 1,
+        sentAt: 9,
+        seq: 2 ** 32 - 1,
+        rumours: [],
+      },
     ];
     for (const message of messages) {
       const decoded = decode(encode(message, key), [key]);
       assert.deepEqual(decoded, { ok: true, message });
     }
+  });
+
+  it("signs who it is from and whom it is for: changing either breaks the tag", () => {
+    const packet = encode(heartbeat, key);
+    const at = packet.indexOf("node-b", 20);
+    const redirected = Buffer.from(packet);
+    redirected.write("node-c", at);
+    assert.deepEqual(decode(redirected, [key]), { ok: false, reason: "unauthenticated" });
+    const impersonated = Buffer.from(packet);
+    impersonated.write("node-x", packet.indexOf("node-a", 20));
+    assert.deepEqual(decode(impersonated, [key]), { ok: false, reason: "unauthenticated" });
   });
 
   it("refuses a packet signed with another key, and accepts it when that key is listed", () => {
@@ -96,7 +146,9 @@ describe("wire", () => {
   it("sizes packets as encode does, and refuses one over MAX_PACKET", () => {
     const packet = encode(heartbeat, key);
     const expected =
-      overheadBytes("node-a", "heartbeat") + rumourBytes("node-b") + rumourBytes("node-c");
+      overheadBytes("node-a", "node-b", "heartbeat") +
+      rumourBytes("node-b") +
+      rumourBytes("node-c");
     assert.equal(packet.length, expected);
     const many = Array.from({ length: 60 }, (_, i) => ({
       name: `node-with-a-rather-long-name-${i}`,
@@ -108,6 +160,7 @@ describe("wire", () => {
 
   it("refuses names Kubernetes would refuse", () => {
     assert.throws(() => encode({ ...heartbeat, sender: "x".repeat(254) }, key), RangeError);
+    assert.throws(() => encode({ ...heartbeat, receiver: "x".repeat(254) }, key), RangeError);
   });
 
   it("decodes what it encodes, and never throws on arbitrary bytes", () => {
@@ -117,7 +170,9 @@ describe("wire", () => {
         Message["type"]
       >,
       sender: name,
+      receiver: name,
       incarnation: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      sentAt: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
       seq: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
       rumours: fc.array(
         fc.record({
@@ -139,7 +194,7 @@ describe("wire", () => {
       fc.property(fc.uint8Array({ maxLength: 1300 }), (bytes) => {
         const packet = Buffer.from(bytes);
         // Make some of them look like ours so that the later checks run too.
-        if (packet.length > 3) packet.set([0x48, 0x42, 1], 0);
+        if (packet.length > 3) packet.set([0x48, 0x42, 2], 0);
         assert.equal(decode(packet, [key]).ok, false);
       }),
     );
