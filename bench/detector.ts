@@ -7,12 +7,20 @@
 // With DETECTOR_SOAK_SECONDS > 0, a soak follows: DETECTOR_SOAK_MEMBERS (50) members while
 // one busy loop per core competes for every CPU and one worker's own event loop is blocked
 // 40 ms in every 100; any death or isolation seen is false (nothing is stopped).
+// `node bench/detector.ts attack [members]` (default 50): a member that holds the key
+// (mallory, in the member list) sends every member, every 10 ms, a heartbeat naming every
+// other member dead at the highest incarnation, for DETECTOR_ATTACK_SECONDS (10); measured:
+// false deaths, packets per member per second against the same seconds at rest, and the
+// time to see a member really stopped during the attack.
 // Prints one JSON object.
+import { createSecretKey } from "node:crypto";
+import { createSocket } from "node:dgram";
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { FailureDetector, type DetectorMember } from "../src/agent/detector/detector.ts";
+import { encode, MAX_INCARNATION, type Message } from "../src/agent/detector/wire.ts";
 
 const settings = { intervalMs: 100, suspicionMs: 300, timeoutMs: 700 };
 const key = Buffer.from("benchmark key, 32 bytes long....");
@@ -38,7 +46,7 @@ interface Sample {
 
 type Report =
   | { op: "reply"; id: number; value: unknown }
-  | { op: "dead"; observer: string; name: string; at: number }
+  | { op: "dead" | "alive"; observer: string; name: string; at: number }
   | { op: "isolated"; observer: string; at: number };
 
 // ---- worker: a few members in one process ----
@@ -88,7 +96,11 @@ async function worker(): Promise<void> {
               seen.add(name);
               report({ op: "dead", observer: self, name, at: Date.now() });
             }
-            for (const name of seen) if (!view.dead.includes(name)) seen.delete(name);
+            for (const name of seen) {
+              if (view.dead.includes(name)) continue;
+              seen.delete(name);
+              report({ op: "alive", observer: self, name, at: Date.now() });
+            }
             if (detector.isolated() && !isolated)
               report({ op: "isolated", observer: self, at: Date.now() });
             isolated = detector.isolated();
@@ -152,6 +164,7 @@ class Workers {
   /** member -> its worker */
   readonly home = new Map<string, ChildProcess>();
   readonly deaths: { observer: string; name: string; at: number }[] = [];
+  readonly revivals: { observer: string; name: string; at: number }[] = [];
   readonly isolations: { observer: string; at: number }[] = [];
   #id = 0;
   #pending = new Map<number, (value: unknown) => void>();
@@ -166,6 +179,7 @@ class Workers {
       child.on("message", (report: Report) => {
         if (report.op === "reply") this.#pending.get(report.id)?.(report.value);
         else if (report.op === "dead") this.deaths.push(report);
+        else if (report.op === "alive") this.revivals.push(report);
         else this.isolations.push(report);
       });
       this.children.push(child);
@@ -187,10 +201,14 @@ class Workers {
     return Promise.all(this.children.map((child) => this.call<T>(child, request)));
   }
 
-  async start(names: string[]): Promise<void> {
+  /** Starts `names` on the workers; `extra` are members no worker runs (an attacker). */
+  async start(names: string[], extra: DetectorMember[] = []): Promise<DetectorMember[]> {
     // Consecutive ports from a random base; a clash with a port in use fails the start.
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const members = names.map((name, i) => ({ name, address: "127.0.0.1", port: base + i }));
+    const members = [
+      ...names.map((name, i) => ({ name, address: "127.0.0.1", port: base + i })),
+      ...extra,
+    ];
     await Promise.all(
       this.children.map(async (child, w) => {
         const mine = names.filter((_, i) => i % this.children.length === w);
@@ -198,6 +216,7 @@ class Workers {
         await this.call(child, { op: "start", names: mine, members });
       }),
     );
+    return members;
   }
 
   async sample(): Promise<Sample> {
@@ -341,7 +360,123 @@ async function soak(members: number, seconds: number): Promise<Record<string, un
   }
 }
 
+/** Every member, every 10 ms: "all the others are dead at the highest incarnation". */
+async function attack(members: number, seconds: number): Promise<Record<string, unknown>> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const mallory = { name: "mallory", address: "127.0.0.1", port: socket.address().port };
+  const workers = new Workers(Math.min(members, 4));
+  const signing = createSecretKey(key);
+  const incarnation = Date.now();
+  let seq = 0;
+  let forged = 0;
+  try {
+    const all = names(members);
+    const list = await workers.start(all, [mallory]);
+    await untilReady(workers, members);
+    await sleep(2_000);
+    workers.deaths.length = 0;
+
+    const measure = async (ms: number) => {
+      const before = await workers.sample();
+      const startedAt = performance.now();
+      await sleep(ms);
+      const after = await workers.sample();
+      const elapsed = (performance.now() - startedAt) / 1_000;
+      return {
+        sentPerMemberPerSecond: round((after.sent - before.sent) / members / elapsed, 1),
+        receivedPerMemberPerSecond: round(
+          (after.received - before.received) / members / elapsed,
+          1,
+        ),
+        cpuMillisPerMemberPerSecond: round(
+          (after.cpuMicros - before.cpuMicros) / 1_000 / members / elapsed,
+        ),
+      };
+    };
+    const atRest = await measure(seconds * 1_000);
+
+    // Sent in mallory's own name (it is a member, the key is its key), to each member, with
+    // whatever fields this checkout's wire format has: the same script measures the
+    // protocol before the fix.
+    const flood = setInterval(() => {
+      for (const target of list) {
+        if (target.name === mallory.name) continue;
+        const message = {
+          type: "heartbeat",
+          sender: mallory.name,
+          receiver: target.name,
+          incarnation,
+          sentAt: Date.now(),
+          seq: ++seq,
+          rumours: all
+            .filter((name) => name !== target.name)
+            .map((name) => ({ name, incarnation: MAX_INCARNATION, dead: true })),
+        } as Message;
+        socket.send(encode(message, signing), target.port!, "127.0.0.1");
+        forged++;
+      }
+    }, 10);
+    const underAttack = await measure(seconds * 1_000);
+    const falseDeaths = workers.deaths.length;
+    const deadPairs = new Set(workers.deaths.map((d) => `${d.observer}>${d.name}`)).size;
+    // How long each false death lasted: until the observer took the member back.
+    const evictions = workers.deaths
+      .map((death) => {
+        const back = workers.revivals.find(
+          (r) => r.observer === death.observer && r.name === death.name && r.at >= death.at,
+        );
+        return (back?.at ?? Date.now()) - death.at;
+      })
+      .sort((a, b) => a - b);
+
+    // A real death while the flood goes on.
+    workers.deaths.length = 0;
+    const victim = all[1]!;
+    const stoppedAt = await workers.call<number>(workers.home.get(victim)!, {
+      op: "stop",
+      name: victim,
+    });
+    const deadline = Date.now() + 5_000;
+    const seen = () => workers.deaths.filter((d) => d.name === victim);
+    const observers = () => new Set(seen().map((d) => d.observer)).size;
+    while (observers() < members - 1 && Date.now() < deadline) await sleep(10);
+    clearInterval(flood);
+    const times = [...new Set(seen().map((d) => d.observer))]
+      .map((observer) => seen().find((d) => d.observer === observer)!.at - stoppedAt)
+      .sort((a, b) => a - b);
+    return {
+      members,
+      seconds,
+      attack: "one key holder; to every member every 10 ms: every other member dead at 2^48-1",
+      forgedPacketsPerSecond: round(forged / (seconds + (Date.now() - stoppedAt) / 1_000), 0),
+      atRest,
+      underAttack,
+      falseDeaths,
+      observerMemberPairsTakenDead: deadPairs,
+      falseDeathMillis: evictions.length
+        ? { median: quantile(evictions, 0.5), max: evictions.at(-1) }
+        : null,
+      realDeathDuringAttack: {
+        seenBy: times.length,
+        of: members - 1,
+        medianMillis: times.length ? quantile(times, 0.5) : null,
+        maxMillis: times.length ? times.at(-1) : null,
+      },
+    };
+  } finally {
+    await workers.exit();
+    socket.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "attack") {
+    const members = Number(process.argv[3] ?? 50);
+    const seconds = Number(process.env.DETECTOR_ATTACK_SECONDS ?? 10);
+    process.stdout.write(JSON.stringify({ settings, ...(await attack(members, seconds)) }) + "\n");
+    return;
+  }
   const sizes = process.argv.slice(2).map(Number);
   const seconds = Number(process.env.DETECTOR_SECONDS ?? 10);
   const result: Record<string, unknown> = { settings };

@@ -91,6 +91,14 @@ if (only.length === 0 || only.includes("detector")) {
   });
 }
 
+if (only.length === 0 || only.includes("detector-attack")) {
+  save("detector-attack", {
+    target:
+      "a key holder's forged deaths evict no live member; packets per member stay O(N) per interval; a real death is still seen in < 1 s",
+    ...run("detector.ts", ["attack", "50"]),
+  });
+}
+
 if (only.length === 0 || only.includes("failover")) {
   save("failover", {
     target: "local-mode failover after a hard node failure: median < 1 s to the first good reply",

@@ -45,9 +45,15 @@ import {
 /** How many members each member sends heartbeats to, and so is watched by. */
 export const FANOUT = 3;
 
-/** How long a member has to answer a probe before hearsay of its death is believed. */
-export function verifyMs(timing: Timing): number {
-  return timing.intervalMs / 2;
+/**
+ * How long a member has to answer a probe before hearsay of its death is believed: half an
+ * interval when the word comes from one of its watchers (the members that judge it, whose
+ * notice is how a death travels), a whole interval from anyone else (a dead set on a
+ * heartbeat: how a member that missed the notice catches up). So a key holder can hurry
+ * the check only of the few members it watches itself.
+ */
+export function verifyMs(timing: Timing, fromWatcher = true): number {
+  return fromWatcher ? timing.intervalMs / 2 : timing.intervalMs;
 }
 const MAX_RUMOURS = 255;
 
@@ -123,6 +129,8 @@ export class Membership {
   #ring: Member[] = [];
   /** The members not dead, in ring order: the heartbeat ring. */
   #live: Member[] = [];
+  /** Each live member's place in #live. */
+  #liveIndex = new Map<Member, number>();
   /** The FANOUT live members after us: we send them heartbeats. */
   #targets: Member[] = [];
   /** The FANOUT live members before us: their silence is ours to judge. */
@@ -323,15 +331,25 @@ export class Membership {
     if (reshape) this.#reshape(now);
   }
 
-  /** Probes `member` to check a rumour about it: at most once per interval. */
-  #check(member: Member, now: number, dead: boolean, incarnation: number): void {
-    if (now - member.checkedAt < this.#timing.intervalMs) return;
+  /**
+   * Probes `member` to check a rumour about it: at most once per interval, and once for
+   * each rumour of death (a new one can start only when the last ended: answered, the
+   * member was heard, and for suspicionMs the bearers are corrected instead).
+   */
+  #check(member: Member, now: number, dead: boolean, incarnation: number, waitMs = 0): void {
+    let probe = now - member.checkedAt >= this.#timing.intervalMs;
+    if (dead && member.verifyUntil === -Infinity) {
+      member.verifyUntil = now + waitMs;
+      member.verifyIncarnation = incarnation;
+      this.#verifying.push(member);
+      probe = true;
+    } else if (dead) {
+      // A watcher's word during a slower check (a dead set from anyone) hurries it.
+      member.verifyUntil = Math.min(member.verifyUntil, now + waitMs);
+    }
+    if (!probe) return;
     member.checkedAt = now;
     this.#step.send.push({ to: member.name, type: "probe", rumours: NO_RUMOURS });
-    if (!dead || member.verifyUntil !== -Infinity) return;
-    member.verifyUntil = now + verifyMs(this.#timing);
-    member.verifyIncarnation = incarnation;
-    this.#verifying.push(member);
   }
 
   /** Takes in one authenticated, fresh packet from a known member. */
@@ -422,7 +440,8 @@ export class Membership {
         // whomever it tells — not only from the member, which it no longer writes to.
         (corrections ??= []).push(member);
       } else {
-        this.#check(member, now, true, rumour.incarnation);
+        const fromWatcher = this.#watchersOf(member).includes(sender);
+        this.#check(member, now, true, rumour.incarnation, verifyMs(this.#timing, fromWatcher));
       }
     }
 
@@ -526,6 +545,7 @@ export class Membership {
   /** Recomputes the ring after a member joined, left, died or came back. */
   #reshape(now: number): void {
     this.#live = this.#ring.filter((m) => !m.dead);
+    this.#liveIndex = new Map(this.#live.map((m, i) => [m, i]));
     this.#dead = this.#ring.filter((m) => m.dead);
     const index = this.#live.indexOf(this.#me);
     this.#targets = neighbours(this.#live, index, FANOUT, 1);
@@ -549,7 +569,7 @@ export class Membership {
 
   /** The other members that watch `member` (the live members just after it). */
   #watchersOf(member: Member): Member[] {
-    const index = this.#live.indexOf(member);
+    const index = this.#liveIndex.get(member) ?? -1;
     if (index < 0) return [];
     return neighbours(this.#live, index, FANOUT, 1).filter((m) => m !== this.#me);
   }

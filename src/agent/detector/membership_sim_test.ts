@@ -438,7 +438,7 @@ function forgedPacket(members: readonly string[]) {
 let forgedSeq = 0;
 
 /** How long a live member may be taken for dead anywhere, whatever is sent (membership.ts). */
-const EVICTION_BOUND_MS = verifyMs(timing) + timing.timeoutMs + 4 * timing.intervalMs;
+const EVICTION_BOUND_MS = verifyMs(timing, false) + timing.timeoutMs + 4 * timing.intervalMs;
 
 /** For each observer and member, the longest time the observer took the live member for dead. */
 function longestEviction(net: Network, until: number): number {

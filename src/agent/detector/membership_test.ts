@@ -9,6 +9,7 @@ import {
   type Step,
   verifyMs,
 } from "./membership.ts";
+import { ringPosition } from "./ring.ts";
 import {
   MAX_INCARNATION,
   MAX_PACKET,
@@ -20,8 +21,8 @@ import {
 } from "./wire.ts";
 
 const timing = { intervalMs: 100, suspicionMs: 300, timeoutMs: 700 };
-/** How long a member has to answer before a rumour of its death is believed. */
-const VERIFY_MS = verifyMs(timing);
+/** How long a member has to answer before a rumour of its death is believed (at most). */
+const VERIFY_MS = verifyMs(timing, false);
 const T0 = 1_000_000;
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${i}`);
 
@@ -325,6 +326,31 @@ describe("Membership", () => {
     ]);
   });
 
+  it("waits half an interval for an answer when a watcher says so, a whole one for anyone else", () => {
+    const all = names(8);
+    const ring = [...all].sort((x, y) => (ringPosition(x) < ringPosition(y) ? -1 : 1));
+    const at = (i: number) => ring[(i + ring.length) % ring.length]!;
+    // X, one of its watchers (the FANOUT members after it) and a member that is neither;
+    // none of them node-0, which does the judging.
+    const start = ring.indexOf("node-0") + 1;
+    const x = at(start);
+    const watchers = [1, 2, 3].map((k) => at(start + k));
+    const watcher = watchers.find((n) => n !== "node-0")!;
+    const bystander = ring.find((n) => n !== "node-0" && n !== x && !watchers.includes(n))!;
+    const rumour = [{ name: x, incarnation: INC, dead: true }];
+    for (const [from, waitMs] of [
+      [watcher, timing.intervalMs / 2],
+      [bystander, timing.intervalMs],
+    ] as const) {
+      const m = membership("node-0", all);
+      m.receive(T0, message("notice", from, INC, { rumours: rumour }));
+      m.tick(T0 + waitMs - 1);
+      assert.equal(m.isAlive(x), true, `${from}: still checking`);
+      m.tick(T0 + waitMs);
+      assert.equal(m.isAlive(x), false, `${from}: unanswered after ${waitMs} ms`);
+    }
+  });
+
   it("a rumour of death at the highest incarnation evicts no one (it did, for ever)", () => {
     const m = membership("node-0", names(6));
     const forged = { name: "node-4", incarnation: MAX_INCARNATION, dead: true };
@@ -519,7 +545,7 @@ describe("Membership", () => {
     assert.equal(m.view().dead.length, 200);
     const carried = new Set<string>();
     const key = createSecretKey(Buffer.from("k"));
-    for (let t = T0 + 100; t < T0 + 1_600; t += 100) {
+    for (let t = T0 + 200; t < T0 + 1_700; t += 100) {
       for (const name of m.watched()) m.receive(t, message("heartbeat", name, INC));
       const heartbeat = copy(m.tick(t)).send.find((s) => s.type === "heartbeat")!;
       const packet = encode(
