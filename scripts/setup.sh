@@ -36,6 +36,15 @@ ensure_k8s() {
 }
 ensure_kubectl() { ensure_k8s; }
 
+# helm, for the chart in deploy/helm/herald (test/helm_test.ts): built from the
+# helm.sh/helm/v4 module by scripts/helm.sh into ~/.cache/herald (a few minutes the first
+# time, at once after) and put first on PATH.
+ensure_helm() {
+  local bin
+  bin=$("$herald_root/scripts/helm.sh")
+  export PATH="$bin:$PATH"
+}
+
 # The monitoring test checks deploy/monitoring/ rules with promtool, which Debian ships in
 # the prometheus package. (Where systemd runs, installing it also starts a Prometheus.)
 ensure_promtool() {
