@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { LabApi } from "../../src/lab/api.ts";
-import { pidOf, startProcess, stopProcesses, type ProcessSpec } from "../../src/lab/processes.ts";
+import { pidOf, startProcess, type ProcessSpec } from "../../src/lab/processes.ts";
 import type { LabState } from "../../src/lab/state.ts";
 import { LabFiles } from "../../src/lab/state.ts";
 import type { LabSession } from "../../src/lab/session.ts";
@@ -189,7 +189,8 @@ export class MetalLB {
     this.#state = state;
     this.#files = new LabFiles(state.dir);
     this.#bin = bin;
-    const dir = join(state.dir, "metallb");
+    // Inside the lab's kube directory, which the lab's down removes with the rest.
+    const dir = join(this.#files.kube, "metallb");
     this.#kubeconfigs = {
       controller: join(dir, "controller.kubeconfig"),
       speaker: join(dir, "speaker.kubeconfig"),
@@ -260,7 +261,8 @@ export class MetalLB {
       namespace: null,
       program: [join(this.#bin.dir, "metallb-controller")],
       args: [
-        `--kubeconfig=${this.#kubeconfigs.controller}`,
+        "--kubeconfig",
+        this.#kubeconfigs.controller,
         `--namespace=${METALLB_NAMESPACE}`,
         "--webhook-mode=disabled",
         `--lb-class=${METALLB_CLASS}`,
@@ -271,6 +273,8 @@ export class MetalLB {
     };
   }
 
+  // The lab's paths are arguments of their own: the lab knows its processes (pidOf, down)
+  // by an argument that is, or starts with, its directory.
   #speakerSpec(nodeName: string): ProcessSpec {
     const node = this.#state.nodes.find((n) => n.name === nodeName)!;
     return {
@@ -278,7 +282,8 @@ export class MetalLB {
       namespace: node.namespace,
       program: [join(this.#bin.dir, "metallb-speaker")],
       args: [
-        `--kubeconfig=${this.#kubeconfigs.speaker}`,
+        "--kubeconfig",
+        this.#kubeconfigs.speaker,
         `--namespace=${METALLB_NAMESPACE}`,
         `--node-name=${node.name}`,
         `--pod-name=${speakerPodName(node.name)}`,
@@ -287,7 +292,8 @@ export class MetalLB {
         `--ml-labels=${Object.entries(SPEAKER_LABELS)
           .map(([k, v]) => `${k}=${v}`)
           .join(",")}`,
-        `--ml-secret-key-path=${this.#secretDir}`,
+        "--ml-secret-key-path",
+        this.#secretDir,
         `--lb-class=${METALLB_CLASS}`,
         `--host=${node.ipv4}`,
         "--log-level=info",
@@ -297,12 +303,6 @@ export class MetalLB {
 
   startSpeaker(node: string): void {
     startProcess(this.#files, this.#speakerSpec(node));
-  }
-
-  /** Stops a node's speaker as a rolling update or a drain does: SIGTERM, then wait. */
-  async stopSpeaker(node: string): Promise<void> {
-    const pid = pidOf(this.#files, `metallb-speaker-${node}`);
-    if (pid !== undefined) await stopProcesses([pid], 10_000);
   }
 
   /** Restarts the node's speaker if it is not running (after a drain). */

@@ -170,10 +170,10 @@ function drainSteps(who: Who): StepOptions {
   return {
     fail: async (node) => {
       await setCordon(node, true);
-      if (who === "herald") {
-        const pid = pidOf(files, `agent-${node}`);
-        if (pid !== undefined) await stopProcesses([pid], 10_000);
-      } else await metallb.stopSpeaker(node);
+      const role = who === "herald" ? `agent-${node}` : `metallb-speaker-${node}`;
+      const pid = pidOf(files, role);
+      if (pid === undefined) throw new Error(`no ${role} runs: nothing to drain`);
+      await stopProcesses([pid], 10_000);
       await sleep(2000);
       await labFail(ref, node, "link");
     },
