@@ -16,6 +16,8 @@ function run(script: string, args: string[], nodeFlags: string[] = []): Record<s
   const out = execFileSync(process.execPath, [...nodeFlags, here(script), ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 26,
+    // The benchmark's progress reaches the terminal as it goes; its JSON comes on stdout.
+    stdio: ["ignore", "pipe", "inherit"],
   });
   return JSON.parse(out) as Record<string, unknown>;
 }
