@@ -7,9 +7,15 @@
 // that still fail because the new announcer's kube-proxy sends them to the dead node's pod
 // (externalTrafficPolicy Cluster), and the same with Local, where it cannot.
 // Prints one JSON object. Usage: node bench/failover.ts [trials] [nodes] [devkube|real]
-import { labDown, labFail, labHeal, labUp } from "../src/lab/lab.ts";
+import { labDown, labUp } from "../src/lab/lab.ts";
 import { outageAfter } from "../src/lab/probe.ts";
-import { LabSession, waitUntil } from "../src/lab/session.ts";
+import { LabSession } from "../src/lab/session.ts";
+import {
+  failAnnouncer as failAnnouncerStep,
+  failedInWindow,
+  kernelTarget,
+  type ProbeSettings,
+} from "./failover-step.ts";
 
 const trials = Number(process.argv[2] ?? 20);
 const nodes = Number(process.argv[3] ?? 3);
@@ -38,45 +44,8 @@ try {
   // answer from a live node may still have come through the failed one, in flight: with
   // Local the pod is the announcer's own, and the first good reply is the takeover's.
   await lab.createService("web", kube === "real" ? { externalTrafficPolicy: "Local" } : {});
-  // The announcer is the one node whose kernel holds the address. (Not the annotation:
-  // after a heal from a long failure it was seen naming the interim holder for 20 s and
-  // more; the kernel is the truth the client meets.)
-  const announcer = async () => {
-    const address = (await lab.service("web")).addresses[0];
-    if (!address) return undefined;
-    const holders = await lab.holders(address);
-    return holders.length === 1 ? { node: holders[0]!, address } : undefined;
-  };
-  /**
-   * Fails the announcer while the client probes, heals it once the probe is done, and
-   * waits until one node holds the address again.
-   */
-  const failAnnouncer = async (probe: {
-    intervalMs: number;
-    timeoutMs: number;
-    durationMs: number;
-  }) => {
-    const current = await waitUntil("an announcing node", announcer, 20_000);
-    await waitUntil(
-      "a good reply",
-      async () => (await lab.curl("client", current.address, 1000)) !== "",
-      10_000,
-    );
-    const probing = lab.probe("client", current.address, probe);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const failedAt = Date.now();
-    await labFail(ref, current.node, "hard");
-    const samples = await probing.result;
-    await labHeal(ref, current.node);
-    // The healed node takes back the addresses it wins; wait until exactly one holds it.
-    await waitUntil(
-      "one holder",
-      async () => (await lab.holders(current.address)).length === 1,
-      15_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    return { failed: current.node, failedAt, samples };
-  };
+  const target = kernelTarget(lab, "web");
+  const failAnnouncer = (probe: ProbeSettings) => failAnnouncerStep(lab, ref, target, probe);
   for (let trial = 0; trial < trials; trial++) {
     const { failed, failedAt, samples } = await failAnnouncer({
       intervalMs: 10,
@@ -114,12 +83,8 @@ try {
           externalTrafficPolicy: policy,
           failed,
           firstGoodReplyMs: outage.firstGoodReplyMs ?? null,
-          requestsIn30s: samples.filter(
-            (s) => s.sentAt >= failedAt && s.sentAt < failedAt + AFTERMATH_MS,
-          ).length,
-          failedIn30s: samples.filter(
-            (s) => s.sentAt >= failedAt && s.sentAt < failedAt + AFTERMATH_MS && !s.ok,
-          ).length,
+          requestsIn30s: failedInWindow(samples, failedAt, AFTERMATH_MS).requests,
+          failedIn30s: failedInWindow(samples, failedAt, AFTERMATH_MS).failed,
           requestsAfterRecovery: window.length,
           failedAfterRecovery,
           failedShareAfterRecovery: window.length ? failedAfterRecovery / window.length : null,

@@ -1,17 +1,23 @@
 // npm run bench [-- allocate|plan]: runs the benchmarks, each in fresh processes, and
 // writes their figures with the targets of DESIGN §9 to bench/results/<name>.json.
+// Options after the names go to the benchmarks that take them (peers: --trials N,
+// --drain-trials N, --services N).
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const only = process.argv.slice(2);
+const firstOption = process.argv.slice(2).findIndex((arg) => arg.startsWith("--"));
+const only = process.argv.slice(2, firstOption === -1 ? undefined : firstOption + 2);
+const options = firstOption === -1 ? [] : process.argv.slice(firstOption + 2);
 
 function run(script: string, args: string[], nodeFlags: string[] = []): Record<string, unknown> {
   const out = execFileSync(process.execPath, [...nodeFlags, here(script), ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 26,
+    // The benchmark's progress reaches the terminal as it goes; its JSON comes on stdout.
+    stdio: ["ignore", "pipe", "inherit"],
   });
   return JSON.parse(out) as Record<string, unknown>;
 }
@@ -154,4 +160,17 @@ if (only.includes("lab-api")) {
       "requests per second by the controller and the agents on a real API server, at rest and in a burst",
     ...run("lab-api.ts", ["1000", "3"]),
   });
+}
+
+// Herald and MetalLB side by side in one lab on real Kubernetes (scripts/peers.sh builds
+// MetalLB); then docs/comparison.md's table is rewritten from the result.
+if (only.includes("peers")) {
+  save("peers", {
+    target:
+      "Herald and MetalLB in the same lab and run: L2 failover and drain as the client sees them, 1,000 services at once, API requests/s, CPU and RSS",
+    loadavgAtStart: loadavg(),
+    ...run("peers/peers.ts", options),
+  });
+  const { updateComparison } = await import("./peers/table.ts");
+  await updateComparison();
 }
