@@ -25,7 +25,7 @@ import { pidOf, stopProcesses } from "../../src/lab/processes.ts";
 import { auditLogPath } from "../../src/lab/real-cluster.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { LabFiles } from "../../src/lab/state.ts";
-import { countAudit } from "../../src/realkube/audit.ts";
+import { countAudit } from "../audit.ts";
 import { cpuMillis } from "../controller-process.ts";
 import {
   failAnnouncer,
