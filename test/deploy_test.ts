@@ -202,9 +202,14 @@ describe("deploy/ renders", () => {
     // ConfigMap where it lives.
     for (const o of list) {
       if (
-        ["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"].includes(
-          o.kind,
-        )
+        [
+          "Namespace",
+          "CustomResourceDefinition",
+          "ClusterRole",
+          "ClusterRoleBinding",
+          "ValidatingAdmissionPolicy",
+          "ValidatingAdmissionPolicyBinding",
+        ].includes(o.kind)
       )
         continue;
       const expected =

@@ -722,12 +722,22 @@ export class Agent {
     return added;
   }
 
-  /** What this agent now has on the kernel, for NodeState and the next pass. */
+  /**
+   * What this agent now has on the kernel, for NodeState and the next pass. `since` stays
+   * while an address keeps its mode here: the controller names the holder with the latest
+   * one, so a node that died holding an address never outranks the one that took it.
+   */
   private remember(
     local: readonly AddressDecision[],
     routed: readonly AddressDecision[],
     virtual: string | undefined,
   ): void {
+    const before = new Map(this.announced);
+    const now = this.clock.now();
+    const since = (address: string, mode: AnnouncedHere["mode"]) => {
+      const previous = before.get(address);
+      return previous?.mode === mode ? previous.since : now;
+    };
     this.announced.clear();
     for (const decision of local)
       this.announced.set(decision.address, {
@@ -735,6 +745,7 @@ export class Agent {
         interface: decision.interface!,
         services: decision.services,
         mode: "Local",
+        since: since(decision.address, "Local"),
       });
     if (virtual === undefined) return;
     for (const decision of routed)
@@ -743,6 +754,7 @@ export class Agent {
         interface: virtual,
         services: decision.services,
         mode: "Routed",
+        since: since(decision.address, "Routed"),
       });
   }
 

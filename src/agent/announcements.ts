@@ -85,8 +85,6 @@ export interface AddressDecision {
    * an endpoint announce it, so it must not be folded into a shorter prefix).
    */
   prefixLength?: number;
-  /** Routed: the one node that writes `herald.dev/announcing-*: routed` on the services. */
-  annotator?: string;
   /** Why the address is not announced (or not by every node it could be). */
   problem?: string;
   /**
@@ -186,7 +184,6 @@ function decide(
     mode: "Routed",
     routedBy: eligible,
     prefixLength: local ? FAMILY_BITS[decision.family] : pool.aggregation[decision.family],
-    annotator: electAnnouncer(address, eligible),
   });
   if (pool.announce === "Routed") return routed();
 

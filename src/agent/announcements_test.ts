@@ -203,7 +203,6 @@ test("routed addresses go to every eligible node, with the pool's aggregation or
   assert.equal(cluster.mode, "Routed");
   assert.deepEqual(cluster.routedBy, NODES);
   assert.equal(cluster.prefixLength, 28);
-  assert.equal(cluster.annotator, electAnnouncer("192.0.2.10", NODES));
   const local = decideOne(
     inputs({
       pool: routed,

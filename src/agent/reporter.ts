@@ -1,6 +1,7 @@
-// What the agent tells the API: the `herald.dev/announcing-*` annotations, `NotAnnounced`
-// and configuration events (written by one agent only), the node's NodeState with its
-// conditions, and the restart mark. Off the reconcile path and coalesced: the agent hands
+// What the agent tells the API: `NotAnnounced` and configuration events (written by one
+// agent only), the node's NodeState with its conditions, and the restart mark. It writes
+// nothing on Services: the controller turns the NodeStates' announcements into the
+// `herald.dev/announcing-*` annotations, so an agent needs no right to patch a Service. Off the reconcile path and coalesced: the agent hands
 // over a snapshot after each reconcile, and only the latest is written once the previous
 // round is done, so a slow or unreachable API server never delays a takeover.
 import { RestartMarks } from "./peer-liveness.ts";
@@ -14,7 +15,7 @@ import {
   type NodeInterface,
   type NodeStateStatus,
 } from "../api/nodestate.ts";
-import { ANNOUNCING_ANNOTATION, splitKey, type ServiceObject } from "../api/service.ts";
+import { splitKey, type ServiceObject } from "../api/service.ts";
 import type { ConfigMapObject, NodeObject, NodeStateObject, PoolObject } from "./cluster-view.ts";
 import type { Clock } from "../clock.ts";
 import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
@@ -36,6 +37,8 @@ export interface AnnouncedHere {
   interface: string;
   services: string[];
   mode: "Local" | "Routed";
+  /** When this agent started announcing it (ms). */
+  since: number;
 }
 
 /** What one reconcile found and did, and what the agent's watchers saw since. */
@@ -127,7 +130,7 @@ export class Reporter {
   }
 
   /**
-   * Tells the API what the kernel now holds: annotations, problems, NodeState. Off the
+   * Tells the API what the kernel now holds: problems, NodeState. Off the
    * reconcile path — a slow or unreachable API server must never delay a takeover — and
    * coalesced: only the latest decisions are published once the previous round is done.
    */
@@ -153,7 +156,6 @@ export class Reporter {
         this.snapshot = this.pendingPublish;
         this.pendingPublish = undefined;
         try {
-          await this.writeAnnotations(this.snapshot.decisions);
           this.reportProblems(this.snapshot.decisions);
           this.checkStrictArp();
           await this.writeNodeState();
@@ -210,74 +212,6 @@ export class Reporter {
     const state = this.nodeStates.get(node);
     const value = state?.metadata?.annotations?.[RESTARTING_ANNOTATION];
     return this.restartMarks.until(node, value, this.clock.now());
-  }
-
-  /**
-   * The announcer writes "<node> <interface>" on each service of its addresses. A node that
-   * stops announcing removes the annotation only while it still names itself: a JSON patch
-   * with a test, so it never erases what the new announcer wrote meanwhile.
-   */
-  private async writeAnnotations(decisions: readonly AddressDecision[]): Promise<void> {
-    const self = this.nodeName;
-    const writes: Promise<unknown>[] = [];
-    for (const decision of decisions) {
-      const key = ANNOUNCING_ANNOTATION[decision.family];
-      const here = this.snapshot.announced.some((a) => a.address === decision.address);
-      // Local: the announcer names itself. Routed: every eligible node announces, and one of
-      // them (the annotator) says so, rather than all of them writing the same word.
-      const value =
-        decision.mode === "Local" && decision.announcer === self && here
-          ? `${self} ${decision.interface}`
-          : decision.mode === "Routed" && decision.annotator === self && here
-            ? "routed"
-            : undefined;
-      for (const serviceKey of decision.services) {
-        const { namespace, name } = splitKey(serviceKey);
-        const service = this.services.get(name, namespace);
-        const current = service?.metadata?.annotations?.[key];
-        const path = `/api/v1/namespaces/${namespace}/services/${name}`;
-        const pointer = `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-        if (value !== undefined && current !== value) {
-          const ops = service?.metadata?.annotations
-            ? [{ op: "add", path: pointer, value }]
-            : [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
-          writes.push(this.patch(path, ops));
-        } else if (
-          value === undefined &&
-          current?.split(" ")[0] === self &&
-          !this.withdrawnBy(decision)
-        ) {
-          writes.push(
-            this.patch(path, [
-              { op: "test", path: pointer, value: current },
-              { op: "remove", path: pointer },
-            ]),
-          );
-        }
-      }
-    }
-    await Promise.all(writes);
-  }
-
-  /** True when another node took over (its write will replace ours; nothing to remove). */
-  private withdrawnBy(decision: AddressDecision): boolean {
-    const next = decision.mode === "Routed" ? decision.annotator : decision.announcer;
-    return next !== undefined && next !== this.nodeName;
-  }
-
-  private async patch(path: string, ops: object[]): Promise<void> {
-    try {
-      await this.raw.request(
-        "PATCH",
-        `${path}?fieldManager=${FIELD_MANAGER}`,
-        ops,
-        "application/json-patch+json",
-      );
-    } catch (error) {
-      // 422 from a failed test: someone else wrote meanwhile, which is what we wanted.
-      if (error instanceof ApiError && (error.code === 422 || error.code === 404)) return;
-      this.log.warn({ err: String(error), path }, "could not annotate service");
-    }
   }
 
   private reportProblems(decisions: readonly AddressDecision[]): void {
@@ -404,6 +338,7 @@ export class Reporter {
       services: a.services,
       mode: a.mode,
       interface: a.interface,
+      since: new Date(a.since).toISOString(),
     }));
     const interfaces: NodeInterface[] = subnetsOf(this.snapshot.interfaces);
     const sessions = this.snapshot.sessions;

@@ -18,6 +18,12 @@ export interface AnnouncedAddress {
   services: string[];
   mode: AnnouncementMode;
   interface: string;
+  /**
+   * When this node started announcing it (RFC 3339 with milliseconds). Of two nodes that
+   * both list a local address — a handover in progress, or a node that died holding it —
+   * the later one is the holder.
+   */
+  since?: string;
 }
 
 /** RFC 4271 §8 finite-state machine states, as BIRD reports them. */
@@ -124,6 +130,7 @@ export const nodeStateStatusSchema: ObjectSchema<NodeStateStatus> = objectSchema
           },
           mode: { type: "string", enum: ANNOUNCEMENT_MODES },
           interface: { type: "string", maxLength: 15 },
+          since: { type: "string", format: "date-time", maxLength: 32 },
         },
         ["address", "services", "mode", "interface"],
       ),

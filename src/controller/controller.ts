@@ -17,7 +17,12 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/addresspool.ts";
 import { rfc3339, transitionTime } from "../api/meta.ts";
-import { ALLOCATED_CONDITION, ALLOCATED_FROM_ANNOTATION } from "../api/service.ts";
+import type { NodeStateStatus } from "../api/nodestate.ts";
+import {
+  ALLOCATED_CONDITION,
+  ALLOCATED_FROM_ANNOTATION,
+  ANNOUNCING_ANNOTATION,
+} from "../api/service.ts";
 import type { Labels } from "../api/selector.ts";
 import { formatAddress, parseAddress } from "../ip.ts";
 import { Allocator, type Assignment } from "../ipam/allocator.ts";
@@ -41,6 +46,7 @@ import type { Logger } from "../log.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { PoolCatalog } from "../ipam/pool-catalog.ts";
 import { statusChange } from "./service-status.ts";
+import { AnnouncerIndex, annotationChanges } from "./announcing.ts";
 
 export interface ControllerOptions {
   config: PooledKubeConfig;
@@ -78,6 +84,10 @@ interface AddressPoolObject extends KubernetesObject {
   status?: Record<string, unknown>;
 }
 
+interface NodeStateObject extends KubernetesObject {
+  status?: NodeStateStatus;
+}
+
 export class AllocationController {
   private readonly options: ControllerOptions;
   private readonly clock: Clock;
@@ -89,6 +99,9 @@ export class AllocationController {
   private readonly services: Informer<V1Service>;
   private readonly namespaces: Informer<V1Namespace>;
   private readonly poolObjects: Informer<AddressPoolObject>;
+  /** The agents' NodeStates: who announces what, for the announcing annotations. */
+  private readonly nodeStates: Informer<NodeStateObject>;
+  private readonly announcers = new AnnouncerIndex();
   private readonly catalog = new PoolCatalog();
   private readonly events: EventRecorder;
   private readonly elector: LeaderElector;
@@ -170,6 +183,12 @@ export class AllocationController {
         }>,
       log: this.log,
     });
+    this.nodeStates = new Informer<NodeStateObject>({
+      config: options.config,
+      path: `/apis/${GROUP}/${VERSION}/nodestates`,
+      list: (o) => this.raw.list<NodeStateObject>(`/apis/${GROUP}/${VERSION}/nodestates`, o),
+      log: this.log,
+    });
     this.events = new EventRecorder({
       sink: new RawEventSink(new RawClient(options.config, eventLimiter)),
       clock: this.clock,
@@ -194,7 +213,7 @@ export class AllocationController {
 
   /** Runs until `signal` aborts; then releases the lease and stops. */
   async run(signal: AbortSignal): Promise<void> {
-    for (const informer of [this.namespaces, this.poolObjects]) informer.start();
+    for (const informer of [this.namespaces, this.poolObjects, this.nodeStates]) informer.start();
     const electing = new AbortController();
     const elected = this.elector.run(electing.signal);
     // Services are first listed once the first try for the Lease is over. A replica that
@@ -215,7 +234,8 @@ export class AllocationController {
     await this.stopLeading();
     electing.abort();
     await elected;
-    for (const informer of [this.services, this.namespaces, this.poolObjects]) informer.stop();
+    for (const informer of [this.services, this.namespaces, this.poolObjects, this.nodeStates])
+      informer.stop();
     // Events are best effort: give the queued ones a moment, not the pod's whole grace period.
     await Promise.race([this.events.flush(), this.clock.sleep(this.options.eventFlushMs ?? 2000)]);
   }
@@ -227,7 +247,10 @@ export class AllocationController {
   /** Caches synced, and if leading, every held address restored. */
   isReady(): boolean {
     const synced =
-      this.services.isSynced() && this.namespaces.isSynced() && this.poolObjects.isSynced();
+      this.services.isSynced() &&
+      this.namespaces.isSynced() &&
+      this.poolObjects.isSynced() &&
+      this.nodeStates.isSynced();
     return synced && (!this.elector.isLeader() || this.leaderReady);
   }
 
@@ -253,7 +276,12 @@ export class AllocationController {
       try {
         const listed = this.services.relist();
         this.services.start();
-        await Promise.all([listed, this.namespaces.synced, this.poolObjects.synced]);
+        await Promise.all([
+          listed,
+          this.namespaces.synced,
+          this.poolObjects.synced,
+          this.nodeStates.synced,
+        ]);
         fresh = this.services.list();
       } catch (error) {
         const retryInMs = Math.min(30_000, 500 * 2 ** attempt);
@@ -354,6 +382,20 @@ export class AllocationController {
     if (request.ignored !== undefined) leading.waiting.delete(key);
     this.options.metrics?.waiting.set(leading.waiting.size);
     const change = statusChange(service, request, outcome, before, rfc3339(this.clock.now()));
+    const announcing = annotationChanges(
+      service.metadata?.annotations,
+      this.announcers.annotations(
+        key,
+        outcome.assignments.map((a) => a.address),
+      ),
+    );
+    if (announcing) {
+      // Rides on the status write (metadata sent to a core kind's status is kept).
+      const patch = change.patch ?? {};
+      const metadata = (patch.metadata ?? {}) as { annotations?: Record<string, unknown> };
+      patch.metadata = { ...metadata, annotations: { ...metadata.annotations, ...announcing } };
+      change.patch = patch;
+    }
     if (change.patch) {
       try {
         await this.raw.write(
@@ -536,6 +578,16 @@ export class AllocationController {
     };
     this.namespaces.on("add", (namespace) => namespaceChanged(namespace, undefined));
     this.namespaces.on("update", namespaceChanged);
+    // An agent's announcements changed: the services they name get their annotations.
+    const announcementsChanged = (state: NodeStateObject, gone = false) => {
+      const node = state.metadata?.name;
+      if (node === undefined) return;
+      const affected = this.announcers.set(node, gone ? [] : (state.status?.announced ?? []));
+      for (const key of affected) this.leading?.queue.add(key);
+    };
+    this.nodeStates.on("add", (state) => announcementsChanged(state));
+    this.nodeStates.on("update", (state) => announcementsChanged(state));
+    this.nodeStates.on("delete", (state) => announcementsChanged(state, true));
   }
 
   /**
@@ -547,14 +599,26 @@ export class AllocationController {
     const leading = this.leading;
     if (!leading || !old) return false;
     const inputs = (s: V1Service) => {
-      const { [ALLOCATED_FROM_ANNOTATION]: _ours, ...annotations } = s.metadata?.annotations ?? {};
+      const {
+        [ALLOCATED_FROM_ANNOTATION]: _pools,
+        [ANNOUNCING_ANNOTATION.IPv4]: _ipv4,
+        [ANNOUNCING_ANNOTATION.IPv6]: _ipv6,
+        ...annotations
+      } = s.metadata?.annotations ?? {};
       return JSON.stringify([s.spec, s.metadata?.labels, annotations]);
     };
     if (inputs(service) !== inputs(old)) return false;
     const shown = (service.status?.loadBalancer?.ingress ?? []).map((entry) => entry.ip);
     const held = leading.allocator.holdings(keyOf(service)).map((a) => a.address);
     const conditionShown = service.status?.conditions?.some((c) => c.type === ALLOCATED_CONDITION);
-    return conditionShown === true && JSON.stringify(shown) === JSON.stringify(held);
+    return (
+      conditionShown === true &&
+      JSON.stringify(shown) === JSON.stringify(held) &&
+      annotationChanges(
+        service.metadata?.annotations,
+        this.announcers.annotations(keyOf(service), held),
+      ) === undefined
+    );
   }
 
   private namespaceLabels(namespace: string): Labels {

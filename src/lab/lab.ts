@@ -213,7 +213,13 @@ async function build(
   try {
     await installCluster(api, shape, signal, plane !== null);
     if (plane !== null) {
-      await writeServiceAccountKubeconfigs(api, files, plane, INSTALL_NAMESPACE);
+      await writeServiceAccountKubeconfigs(
+        api,
+        files,
+        plane,
+        INSTALL_NAMESPACE,
+        shape.nodes.map((n) => n.name),
+      );
       for (const node of shape.nodes) startProcess(files, kubeProxySpecOf(run, node));
     } else startProcess(files, endpointsSpec(files));
     startProcess(files, controllerSpec(run));
@@ -584,8 +590,10 @@ function runOf(state: LabState, files: LabFiles, shape: Topology): LabRun {
 }
 
 /** The controller's and agents' kubeconfig: their ServiceAccounts' on a real API server. */
-function clientKubeconfig(run: LabRun, who: "controller" | "agent"): string {
-  return run.kubeBin === null ? run.files.kubeconfig : realKubeconfigs(run.files)[who];
+function clientKubeconfig(run: LabRun, who: "controller" | { agent: string }): string {
+  if (run.kubeBin === null) return run.files.kubeconfig;
+  const paths = realKubeconfigs(run.files);
+  return who === "controller" ? paths.controller : paths.agent(who.agent);
 }
 
 function kubeProxySpecOf(run: LabRun, node: LabNode): ProcessSpec {
@@ -632,7 +640,7 @@ function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
     args: [
       "agent",
       "--kubeconfig",
-      clientKubeconfig(run, "agent"),
+      clientKubeconfig(run, { agent: node.name }),
       "--node-name",
       node.name,
       "--namespace",

@@ -60,12 +60,13 @@ export function auditLogPath(files: LabFiles): string {
 /** Where each client's kubeconfig is in a real-kube lab: fixed, so heal can restart them. */
 export function realKubeconfigs(files: LabFiles): {
   controller: string;
-  agent: string;
+  /** One per node: each agent's token is bound to a Pod on its node. */
+  agent: (node: string) => string;
   kubeProxy: string;
 } {
   return {
     controller: join(files.kube, "controller.kubeconfig"),
-    agent: join(files.kube, "agent.kubeconfig"),
+    agent: (node) => join(files.kube, `agent-${node}.kubeconfig`),
     kubeProxy: join(files.kube, "kube-proxy.kubeconfig"),
   };
 }
@@ -155,7 +156,7 @@ export function kubeProxySpec(
 
 /**
  * deploy/herald.yaml's RBAC — Namespace, ServiceAccounts, Roles, ClusterRoles and their
- * bindings — but not its Deployment and DaemonSet: in the lab the controller and agents
+ * bindings — and the agents' admission policy, but not its Deployment and DaemonSet: in the lab the controller and agents
  * are lab processes (there is no kubelet to run Pods), each with its ServiceAccount's token.
  */
 export async function installDeployRbac(api: LabApi): Promise<number> {
@@ -192,25 +193,65 @@ function collectionOf(object: KubeObject): string | undefined {
       return `${rbac}/clusterroles`;
     case "ClusterRoleBinding":
       return `${rbac}/clusterrolebindings`;
+    case "ValidatingAdmissionPolicy":
+      return "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
+    case "ValidatingAdmissionPolicyBinding":
+      return "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings";
     default:
       // CRDs come from the code (installCluster), workloads are lab processes.
       return undefined;
   }
 }
 
-/** Kubeconfigs with TokenRequest tokens of the controller's and the agents' ServiceAccounts. */
+/**
+ * Kubeconfigs with TokenRequest tokens of the controller's and the agents' ServiceAccounts.
+ * Each agent's token is bound to a Pod on its node, as the kubelet's projected token of a
+ * DaemonSet Pod is — the Pod never runs (no kubelet), it only gives the token its node.
+ */
 export async function writeServiceAccountKubeconfigs(
   api: LabApi,
   files: LabFiles,
   plane: RealPlane,
   namespace: string,
+  nodes: readonly string[],
 ): Promise<void> {
   const paths = realKubeconfigs(files);
-  for (const [name, path] of [
-    ["herald-controller", paths.controller],
-    ["herald-agent", paths.agent],
-  ] as const) {
-    const token = await serviceAccountToken(api, namespace, name);
-    await writeTokenKubeconfig(path, plane.files.server, plane.files.pki.caCert, token);
+  const write = (path: string, token: string) =>
+    writeTokenKubeconfig(path, plane.files.server, plane.files.pki.caCert, token);
+  await write(paths.controller, await serviceAccountToken(api, namespace, "herald-controller"));
+  for (const node of nodes) {
+    const pod = await agentPod(api, namespace, node);
+    const token = await serviceAccountToken(api, namespace, "herald-agent", undefined, pod);
+    await write(paths.agent(node), token);
   }
+}
+
+/** The stand-in for the agent DaemonSet's Pod on `node`: its name and uid. */
+async function agentPod(
+  api: LabApi,
+  namespace: string,
+  node: string,
+): Promise<{ name: string; uid: string }> {
+  const name = `herald-agent-${node}`;
+  const path = `/api/v1/namespaces/${namespace}/pods`;
+  await api.ensure(path, {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      labels: { "app.kubernetes.io/name": "herald", "app.kubernetes.io/component": "agent" },
+    },
+    spec: {
+      nodeName: node,
+      serviceAccountName: "herald-agent",
+      // As the DaemonSet: no taint of a node the lab powers off may evict it (its
+      // deletion would revoke the token).
+      tolerations: [{ operator: "Exists" }],
+      containers: [{ name: "agent", image: "herald:lab" }],
+    },
+  });
+  const pod = (await api.request("GET", `${path}/${name}`)) as { metadata?: { uid?: string } };
+  const uid = pod.metadata?.uid;
+  if (!uid) throw new Error(`pod ${namespace}/${name} has no uid`);
+  return { name, uid };
 }

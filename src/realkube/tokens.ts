@@ -5,12 +5,18 @@ export interface TokenClient {
   request(method: "POST", path: string, body: unknown, contentType: string): Promise<unknown>;
 }
 
-/** A bound token for namespace/name, valid for `seconds` (the API server's minimum is 600). */
+/**
+ * A bound token for namespace/name, valid for `seconds` (the API server's minimum is 600).
+ * Bound to a Pod, it is what the kubelet mounts: the API server puts the Pod's node in
+ * the token's user info (authentication.kubernetes.io/node-name), which the agent's
+ * admission policy compares with the NodeState it writes.
+ */
 export async function serviceAccountToken(
   api: TokenClient,
   namespace: string,
   name: string,
   seconds = 48 * 3600,
+  pod?: { name: string; uid: string },
 ): Promise<string> {
   const answer = (await api.request(
     "POST",
@@ -18,7 +24,10 @@ export async function serviceAccountToken(
     {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
-      spec: { expirationSeconds: seconds },
+      spec: {
+        expirationSeconds: seconds,
+        ...(pod && { boundObjectRef: { apiVersion: "v1", kind: "Pod", ...pod } }),
+      },
     },
     "application/json",
   )) as { status?: { token?: string } };

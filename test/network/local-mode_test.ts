@@ -133,10 +133,15 @@ describe("local mode in the lab", { concurrency: false }, () => {
       "GET",
       `/apis/herald.dev/v1alpha1/nodestates/${served.v4.node}`,
     )) as { status?: { announced?: { address: string; interface: string; services: string[] }[] } };
-    assert.deepEqual(
-      nodeState.status?.announced?.find((a) => a.address === ipv4),
-      { address: ipv4, services: ["default/web"], mode: "Local", interface: "eth0" },
-    );
+    const { since, ...entry } = (nodeState.status?.announced?.find((a) => a.address === ipv4) ??
+      {}) as { since?: string };
+    assert.deepEqual(entry, {
+      address: ipv4,
+      services: ["default/web"],
+      mode: "Local",
+      interface: "eth0",
+    });
+    assert.ok(Date.now() - Date.parse(since ?? "") < 60_000, `since ${since}: just now`);
     const events = await waitUntil("an Announcing event", async () => {
       const list = await lab.events("web");
       return list.some((e) => e.reason === "Announcing") ? list : undefined;
