@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -144,8 +144,10 @@ describe("BirdDaemon with a real router (needs root)", () => {
   let daemon: BirdDaemon;
   let router: ChildProcess | undefined;
   let goodConfig = "";
-  const configPath = () => join(dir, "bird.conf");
-  const socketPath = () => join(dir, "bird.ctl");
+  // A directory the daemon makes itself, as the agent's --bird-dir.
+  const configPath = () => join(dir, "run", "bird.conf");
+  const socketPath = () => join(dir, "run", "bird.ctl");
+  let umask = 0o022;
   const routerSocket = () => join(dir, "router.ctl");
   const birdcB = (...args: string[]) => run("birdc", "-s", routerSocket(), ...args);
 
@@ -165,6 +167,8 @@ describe("BirdDaemon with a real router (needs root)", () => {
       });
     }
     dir = await mkdtemp(join(tmpdir(), "herald-bird-"));
+    // The widest umask a container may run with: the daemon must not rely on it.
+    umask = process.umask(0);
     await run("ip", "netns", "add", A);
     await run("ip", "netns", "add", B);
     await run("ip", "link", "add", A_IF, "netns", A, "type", "veth", "peer", B_IF, "netns", B);
@@ -203,6 +207,7 @@ describe("BirdDaemon with a real router (needs root)", () => {
   });
 
   after(async () => {
+    process.umask(umask);
     await daemon?.stop().catch(() => undefined);
     router?.kill("SIGTERM");
     for (const ns of [A, B]) {
@@ -224,6 +229,9 @@ describe("BirdDaemon with a real router (needs root)", () => {
       );
       assert.equal(session(sessions, "b-v4")?.prefixesSent, 2);
       assert.equal(session(sessions, "b-v6")?.prefixesSent, 1);
+      // Under umask 000 too: the directory holds the control socket, the file passwords.
+      assert.equal((await stat(join(dir, "run"))).mode & 0o777, 0o700, "the BIRD directory");
+      assert.equal((await stat(configPath())).mode & 0o777, 0o600, "bird.conf");
       const since = Date.parse(session(sessions, "b-v4")?.since ?? "");
       assert.ok(Math.abs(Date.now() - since) < 60_000, `since ${session(sessions, "b-v4")?.since}`);
     },

@@ -94,6 +94,14 @@ function block(config: string, header: string): string {
 }
 
 describe("renderBirdConfig", () => {
+  it("keeps a node name that BIRD would parse out of the comment it is in", () => {
+    const name = 'evil\nprotocol static x { route 0.0.0.0/0 blackhole; }\n#"';
+    const config = render({ node: { ...inputs().node, name } });
+    const first = config.split("\n")[0]!;
+    assert.match(first, /^# bird\.conf for node evil_protocol_static_x_/);
+    assert.doesNotMatch(config, /protocol static/);
+  });
+
   it("renders a complete eBGP configuration, exactly", async () => {
     const config = render();
     assert.equal(
