@@ -305,6 +305,10 @@ describe("the agent DaemonSet", () => {
       "/run/herald/bird",
       "--proc-sys",
       "/host/proc/sys",
+      "--metrics-address",
+      "$(HOST_IP):7475",
+      "--health-address",
+      "$(HOST_IP):7476",
     ]);
     // The sysctls go through the node's /proc/sys/net, and nothing more of /proc/sys.
     const procMount = agent.volumeMounts?.find((m) => m.mountPath === "/host/proc/sys/net");
@@ -342,7 +346,20 @@ describe("the agent DaemonSet", () => {
     assert.deepEqual(fieldRefs(agent), {
       NODE_NAME: "spec.nodeName",
       POD_NAMESPACE: "metadata.namespace",
+      HOST_IP: "status.hostIP",
     });
+    // The CLI listens on loopback; the DaemonSet on the node's address, never 0.0.0.0.
+    assert.match(cliDefault("agent", "--metrics-address"), /^127\.0\.0\.1:/);
+    const args = agent.args ?? [];
+    const arg = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(
+      arg("--metrics-address"),
+      `$(HOST_IP):${cliDefault("agent", "--metrics-address").split(":").at(-1)}`,
+    );
+    assert.equal(
+      arg("--health-address"),
+      `$(HOST_IP):${cliDefault("agent", "--health-address").split(":").at(-1)}`,
+    );
     const metrics = Number(cliDefault("agent", "--metrics-address").split(":").at(-1));
     const health = Number(cliDefault("agent", "--health-address").split(":").at(-1));
     assert.equal(port(agent, "metrics"), metrics);

@@ -146,8 +146,11 @@ export function addAgentCommand(program: Command): void {
       "where the node's /proc/sys is writable, if not at /proc/sys (a container's is read-only; " +
         "deploy/ mounts the host's /proc/sys/net at /host/proc/sys/net)",
     )
-    .option("--metrics-address <host:port>", "Prometheus /metrics (0 to disable)", "0.0.0.0:7475")
-    .option("--health-address <host:port>", "/healthz and /readyz", "0.0.0.0:7476")
+    // Loopback by default: with hostNetwork a wildcard would expose them on every address
+    // of the node. The DaemonSet binds them to the node's address ($(HOST_IP)), where the
+    // kubelet probes and Prometheus scrapes.
+    .option("--metrics-address <host:port>", "Prometheus /metrics (0 to disable)", "127.0.0.1:7475")
+    .option("--health-address <host:port>", "/healthz and /readyz", "127.0.0.1:7476")
     .action(async (options: AgentCommandOptions) => {
       const level = program.opts<{ logLevel?: string }>().logLevel ?? "info";
       const { runAgent } = await import("./agent.ts");
