@@ -226,6 +226,21 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
     createOnUpdate: true,
     printerColumns: [{ name: "Role", type: "string", jsonPath: ".roleRef.name" }, AGE],
   }),
+  // Stored, not enforced: devkube authorizes nothing (the real API server runs the policy).
+  builtIn(
+    "admissionregistration.k8s.io",
+    "v1",
+    "ValidatingAdmissionPolicy",
+    "validatingadmissionpolicies",
+    { namespaced: false, createOnUpdate: true, printerColumns: [AGE] },
+  ),
+  builtIn(
+    "admissionregistration.k8s.io",
+    "v1",
+    "ValidatingAdmissionPolicyBinding",
+    "validatingadmissionpolicybindings",
+    { namespaced: false, createOnUpdate: true, printerColumns: [AGE] },
+  ),
   builtIn("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", {
     shortNames: ["crd", "crds"],
     namespaced: false,

@@ -191,7 +191,8 @@ describe("the lab on real Kubernetes, kube-proxy in nftables mode", { concurrenc
     // The controller and agents authenticate as their ServiceAccounts, not as the admin.
     for (const [file, user] of [
       ["controller.kubeconfig", "system:serviceaccount:herald-system:herald-controller"],
-      ["agent.kubeconfig", "system:serviceaccount:herald-system:herald-agent"],
+      // Each agent's token is bound to a Pod on its node.
+      ["agent-node1.kubeconfig", "system:serviceaccount:herald-system:herald-agent"],
     ] as const) {
       const whoami = await kubectl(
         ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],

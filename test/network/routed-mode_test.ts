@@ -86,10 +86,15 @@ describe("routed mode in the lab", { concurrency: false }, () => {
         counts?: { routed: number };
       };
     };
-    assert.deepEqual(
-      nodeState.status?.announced?.find((a) => a.address === address),
-      { address, services: ["default/web"], mode: "Routed", interface: "kube-lb0" },
-    );
+    const { since, ...entry } = (nodeState.status?.announced?.find((a) => a.address === address) ??
+      {}) as { since?: string };
+    assert.deepEqual(entry, {
+      address,
+      services: ["default/web"],
+      mode: "Routed",
+      interface: "kube-lb0",
+    });
+    assert.ok(Date.now() - Date.parse(since ?? "") < 60_000, `since ${since}: just now`);
     assert.equal(nodeState.status?.counts?.routed, 1);
   });
 
