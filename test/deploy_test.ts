@@ -102,15 +102,22 @@ interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   securityContext?: SecurityContext;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   serviceAccountName: string;
+  automountServiceAccountToken?: boolean;
+  initContainers?: Container[];
   hostNetwork?: boolean;
   securityContext?: SecurityContext;
   tolerations?: { operator?: string; key?: string }[];
   containers: Container[];
-  volumes?: { name: string; emptyDir?: unknown; hostPath?: { path: string } }[];
+  volumes?: {
+    name: string;
+    emptyDir?: unknown;
+    hostPath?: { path: string };
+    projected?: { sources: Record<string, unknown>[] };
+  }[];
 }
 interface Workload extends K8sObject {
   spec: { replicas?: number; template: { spec: PodSpec } };
@@ -303,19 +310,11 @@ describe("the agent DaemonSet", () => {
       "sidecar",
       "--bird-dir",
       "/run/herald/bird",
-      "--proc-sys",
-      "/host/proc/sys",
       "--metrics-address",
       "$(HOST_IP):7475",
       "--health-address",
       "$(HOST_IP):7476",
     ]);
-    // The sysctls go through the node's /proc/sys/net, and nothing more of /proc/sys.
-    const procMount = agent.volumeMounts?.find((m) => m.mountPath === "/host/proc/sys/net");
-    const procVolume = daemonSet.spec.template.spec.volumes?.find(
-      (v) => v.name === procMount?.name,
-    );
-    assert.equal(procVolume?.hostPath?.path, "/proc/sys/net");
     const bird = container(daemonSet, "bird");
     assert.deepEqual(bird.command, [
       "sh",
@@ -339,6 +338,53 @@ describe("the agent DaemonSet", () => {
     assert.equal(bird.volumeMounts?.length, 1);
     const volume = daemonSet.spec.template.spec.volumes?.find((v) => v.name === "bird");
     assert.ok(volume?.emptyDir, "the shared directory is an emptyDir");
+  });
+
+  it("mounts the node's /proc/sys/net only in the init container, which raises three keys and exits", () => {
+    const pod = agentSet().spec.template.spec;
+    const init = pod.initContainers ?? [];
+    assert.deepEqual(
+      init.map((c) => c.name),
+      ["agent-sysctls"],
+    );
+    const sysctls = init[0]!;
+    assert.deepEqual(sysctls.args, ["agent-sysctls", "--proc-sys", "/host/proc/sys"]);
+    assert.deepEqual(sysctls.securityContext?.capabilities, { drop: ["ALL"], add: ["NET_ADMIN"] });
+    const procVolume = pod.volumes?.find((v) => v.hostPath);
+    assert.equal(procVolume?.hostPath?.path, "/proc/sys/net");
+    assert.deepEqual(sysctls.volumeMounts, [
+      { name: procVolume?.name, mountPath: "/host/proc/sys/net" },
+    ]);
+    // Nothing that keeps running can write a sysctl or sees any of the node's files.
+    for (const c of pod.containers) {
+      assert.ok(!c.volumeMounts?.some((m) => m.name === procVolume?.name), c.name);
+      assert.ok(!c.args?.includes("--proc-sys"), c.name);
+    }
+    // The command exists in the image's entry point, not only in the development CLI.
+    const runtime = readFileSync(join(root, "src/cli/runtime.ts"), "utf8");
+    assert.match(runtime, /addAgentSysctlsCommand\(program\)/);
+  });
+
+  it("gives the API token to the agent container alone", () => {
+    const pod = agentSet().spec.template.spec;
+    assert.equal(pod.automountServiceAccountToken, false);
+    const tokenVolume = pod.volumes?.find((v) =>
+      v.projected?.sources.some((source) => "serviceAccountToken" in source),
+    );
+    assert.ok(tokenVolume, "a projected ServiceAccount token volume");
+    const holders = [...(pod.initContainers ?? []), ...pod.containers]
+      .filter((c) => c.volumeMounts?.some((m) => m.name === tokenVolume.name))
+      .map((c) => c.name);
+    assert.deepEqual(holders, ["agent"]);
+    const mount = container(agentSet(), "agent").volumeMounts?.find(
+      (m) => m.name === tokenVolume.name,
+    );
+    // Where client libraries look for the in-cluster credentials.
+    assert.deepEqual(mount, {
+      name: tokenVolume.name,
+      mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+      readOnly: true,
+    });
   });
 
   it("takes node and namespace from the downward API and serves the CLI's ports", () => {
@@ -404,14 +450,25 @@ describe("RBAC", () => {
         if (rule.resources.includes("secrets")) {
           assert.equal(o.kind, "Role", `${where}: Secrets only through a namespaced Role`);
           assert.equal(o.metadata.namespace, "herald-system");
-          // The agent lists and watches them (the key, BGP passwords); the controller may
-          // read the key by name and create it when it is missing.
+          // The agent lists and watches two by name (the key, the BGP password copy); the
+          // controller reads the key by name, creates it and the copy, follows the Secrets
+          // BGPPeers name, and rewrites only the copy.
           const verbs = [...rule.verbs].sort().join(",");
+          const names = [...(rule.resourceNames ?? [])].sort().join(",");
+          const grant = `${verbs} ${names}`.trim();
           if (o.metadata.name === "herald-controller") {
-            assert.ok(verbs === "create" || verbs === "get", `${where}: secrets ${verbs}`);
-            if (verbs === "get") assert.deepEqual(rule.resourceNames, ["herald-agent-key"]);
+            assert.ok(
+              ["create", "get herald-agent-key", "list,watch", "update herald-agent-bgp"].includes(
+                grant,
+              ),
+              `${where}: secrets ${grant}`,
+            );
           } else {
-            assert.equal(verbs, "list,watch", `${where}: secrets ${verbs}`);
+            assert.equal(
+              grant,
+              "list,watch herald-agent-bgp,herald-agent-key",
+              `${where}: secrets`,
+            );
           }
         }
       }
@@ -641,7 +698,7 @@ describe("the bundle (what the image runs: deploy/image, deploy/Dockerfile)", ()
     const help = herald(["--help"]);
     assert.equal(help.code, 0, help.stderr);
     const commands = [...help.stdout.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((match) => match[1]);
-    assert.deepEqual(commands, ["controller", "agent", "help"]);
+    assert.deepEqual(commands, ["controller", "agent", "agent-sysctls", "help"]);
     assert.notEqual(herald(["dev-apiserver"]).code, 0, "no devkube in the image");
   });
 

@@ -103,6 +103,8 @@ interface PodSpec {
   containers: Container[];
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];
+  initContainers?: Container[];
+  volumes?: unknown[];
 }
 type Workload = K8sObject & { spec: { replicas?: number; template: { spec: PodSpec } } };
 
@@ -183,6 +185,7 @@ const combinations: Record<string, Record<string, unknown>> = {
     },
     agent: {
       detectorPort: 7500,
+      setSysctls: false,
       nodeSelector: { "kubernetes.io/os": "linux", "herald.dev/announce": "true" },
       tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }],
       resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
@@ -326,6 +329,9 @@ describe("the chart renders deploy/ (one source of truth)", () => {
       "routing External: no BIRD sidecar",
     );
     assert.equal(agent.ports?.find((p) => p.name === "detector")?.containerPort, 7500);
+    // setSysctls false: no init container, and nothing mounts the node's /proc/sys/net.
+    assert.equal(agentSpec.initContainers, undefined);
+    assert.ok(!JSON.stringify(agentSpec.volumes).includes("/proc/sys"));
     // The agents take the port from AgentConfig, so the chart sets it there too.
     assert.deepEqual(find(rendered, "AgentConfig", "default").spec, {
       routing: "External",

@@ -208,14 +208,14 @@ describe(
       assert.equal(statSync(join(rootfs, "usr/local/bin/node")).mode & 0o777, 0o755);
     });
 
-    it("runs its entrypoint in a chroot: --version, and the help names only controller and agent", () => {
+    it("runs its entrypoint in a chroot: --version, and the help names only the daemons (controller, agent, agent-sysctls)", () => {
       assert.equal(
         ok("chroot", [rootfs, "node", "/opt/herald/herald.mjs", "--version"]).trim(),
         version,
       );
       const help = ok("chroot", [rootfs, "node", "/opt/herald/herald.mjs", "--help"]);
       const commands = [...help.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((match) => match[1]);
-      assert.deepEqual(commands, ["controller", "agent", "help"]);
+      assert.deepEqual(commands, ["controller", "agent", "agent-sysctls", "help"]);
     });
 
     it("runs under runc, as the image's user: --version", () => {

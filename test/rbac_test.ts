@@ -53,7 +53,14 @@ describe("RBAC of deploy/herald.yaml", { skip }, () => {
     [controller, "create", "addresspools.herald.dev", "", false],
     [controller, "get", "secrets/herald-agent-key", "herald-system", true],
     [controller, "get", "secrets/other", "herald-system", false],
-    [controller, "list", "secrets", "herald-system", false],
+    // The Secrets BGPPeers name, to copy their passwords; only the copy is written.
+    [controller, "list", "secrets", "herald-system", true],
+    [controller, "watch", "secrets", "herald-system", true],
+    [controller, "update", "secrets/herald-agent-bgp", "herald-system", true],
+    [controller, "update", "secrets/bgp-password", "herald-system", false],
+    [controller, "delete", "secrets/herald-agent-bgp", "herald-system", false],
+    [controller, "list", "secrets", "default", false],
+    [controller, "list", "bgppeers.herald.dev", "", true],
     [controller, "get", "secrets/herald-agent-key", "default", false],
     [controller, "create", "leases", "herald-system", true],
     [controller, "update", "leases/herald-controller", "herald-system", true],
@@ -74,6 +81,14 @@ describe("RBAC of deploy/herald.yaml", { skip }, () => {
     [agent, "delete", "services", "", false],
     [agent, "create", "pods", "default", false],
     [agent, "list", "secrets", "default", false],
+    // Two Secrets by name (a field selector), no other, and none without a name.
+    [agent, "list", "secrets", "herald-system", false],
+    [agent, "list", "secrets/herald-agent-key", "herald-system", true],
+    [agent, "watch", "secrets/herald-agent-key", "herald-system", true],
+    [agent, "list", "secrets/herald-agent-bgp", "herald-system", true],
+    [agent, "watch", "secrets/herald-agent-bgp", "herald-system", true],
+    [agent, "list", "secrets/bgp-password", "herald-system", false],
+    [agent, "get", "secrets/herald-agent-key", "herald-system", false],
   ];
 
   it("grants each component what it needs and refuses the rest (kubectl auth can-i --as)", async () => {
@@ -169,13 +184,37 @@ describe("RBAC of deploy/herald.yaml", { skip }, () => {
         const events = await cluster.core.listNamespacedEvent({ namespace: "default" });
         return events.items.some((event) => event.reason === "AddressAllocated");
       });
-      // The detector key: created by the controller, which may create but not list Secrets.
+      // The detector key: created by the controller.
       await waitFor("the agent key Secret", () =>
         cluster.request("GET", "/api/v1/namespaces/herald-system/secrets/herald-agent-key").then(
           () => true,
           () => false,
         ),
       );
+      // A BGPPeer's password: read from the Secret it names, copied for the agents.
+      await cluster.request("POST", "/api/v1/namespaces/herald-system/secrets", {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "router-password" },
+        stringData: { password: "s3cret" },
+      });
+      await cluster.request("POST", "/apis/herald.dev/v1alpha1/bgppeers", {
+        apiVersion: "herald.dev/v1alpha1",
+        kind: "BGPPeer",
+        metadata: { name: "router" },
+        spec: {
+          peerAddress: "192.0.2.1",
+          peerASN: 64512,
+          localASN: 64513,
+          passwordSecretRef: { namespace: "herald-system", name: "router-password" },
+        },
+      });
+      await waitFor("the BGP password copied into herald-agent-bgp", async () => {
+        const copy = (await cluster
+          .request("GET", "/api/v1/namespaces/herald-system/secrets/herald-agent-bgp")
+          .catch(() => undefined)) as { data?: Record<string, string> } | undefined;
+        return copy?.data?.router === Buffer.from("s3cret").toString("base64");
+      });
     } finally {
       child.kill("SIGTERM");
       await exited;

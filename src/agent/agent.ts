@@ -8,6 +8,7 @@
 // gratuitous ARP / unsolicited NA, then by the Service annotation, an event and the
 // NodeState — in that order, because traffic must move before the API hears of it.
 import { join } from "node:path";
+import { BGP_PASSWORDS_SECRET } from "../api/bgppeer.ts";
 import { AGENT_CONFIG_NAME } from "../api/agentconfig.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import type { BGPSessionStatus, NodeInterface } from "../api/nodestate.ts";
@@ -114,7 +115,8 @@ export class Agent {
   private readonly pools: Informer<PoolObject>;
   private readonly agentConfigs: Informer<AgentConfigObject>;
   private readonly nodeStates: Informer<NodeStateObject>;
-  private readonly secrets: Informer<SecretObject>;
+  private readonly keySecret: Informer<SecretObject>;
+  private readonly bgpPasswords: Informer<SecretObject>;
   private readonly bgpPeers: Informer<BGPPeerObject>;
   private readonly bgpAdvertisements: Informer<BGPAdvertisementObject>;
   private readonly routing: Routing;
@@ -191,8 +193,14 @@ export class Agent {
     this.pools = informer<PoolObject>(`/apis/${GROUP}/${VERSION}/addresspools`);
     this.agentConfigs = informer<AgentConfigObject>(`/apis/${GROUP}/${VERSION}/agentconfigs`);
     this.nodeStates = informer<NodeStateObject>(`/apis/${GROUP}/${VERSION}/nodestates`);
-    // The whole namespace: the detector key and the BGP passwords live there.
-    this.secrets = informer<SecretObject>(`/api/v1/namespaces/${options.namespace}/secrets`);
+    // Two Secrets by name, which is all RBAC lets the agent read (agent-rbac.yaml): the
+    // detector key and the controller's copy of the BGP passwords.
+    const secretsPath = `/api/v1/namespaces/${options.namespace}/secrets`;
+    this.keySecret = informer<SecretObject>(secretsPath, `metadata.name=${this.keySecretName}`);
+    this.bgpPasswords = informer<SecretObject>(
+      secretsPath,
+      `metadata.name=${BGP_PASSWORDS_SECRET}`,
+    );
     this.bgpPeers = informer<BGPPeerObject>(`/apis/${GROUP}/${VERSION}/bgppeers`);
     this.bgpAdvertisements = informer<BGPAdvertisementObject>(
       `/apis/${GROUP}/${VERSION}/bgpadvertisements`,
@@ -203,7 +211,7 @@ export class Agent {
         peers: this.bgpPeers,
         advertisements: this.bgpAdvertisements,
         pools: this.pools,
-        secrets: this.secrets,
+        passwords: this.bgpPasswords,
       },
       namespace: options.namespace,
       daemon: () =>
@@ -250,7 +258,8 @@ export class Agent {
       this.pools,
       this.agentConfigs,
       this.nodeStates,
-      this.secrets,
+      this.keySecret,
+      this.bgpPasswords,
       this.bgpPeers,
       this.bgpAdvertisements,
     ];
@@ -313,7 +322,7 @@ export class Agent {
     // Events during the first sync describe a partial view (the key Secret may not be
     // listed yet); run() reads the whole view once every cache is synced.
     if (!this.running || !this.synced) return;
-    if (source === this.agentConfigs || source === this.secrets || source === this.nodes)
+    if (source === this.agentConfigs || source === this.keySecret || source === this.nodes)
       void this.refreshConfig();
     this.requestReconcile();
   }
@@ -346,7 +355,7 @@ export class Agent {
   }
 
   private detectorKey(): Buffer | undefined {
-    const secret = this.secrets.get(this.keySecretName, this.options.namespace);
+    const secret = this.keySecret.get(this.keySecretName, this.options.namespace);
     const encoded = secret?.data?.key;
     if (!encoded) return undefined;
     const key = Buffer.from(encoded, "base64");
@@ -783,7 +792,7 @@ export class Agent {
       problems.length === 0 ? "Set" : "NotWritable",
       problems.length === 0
         ? "arp_ignore, arp_announce and ndisc_notify are set where the agent announces"
-        : `${problems.join("; ")} — set them on the node (/etc/sysctl.d) or mount its /proc/sys/net writable (--proc-sys)`,
+        : `${problems.join("; ")} — set them on the node (/etc/sysctl.d), or let the DaemonSet's init container agent-sysctls raise the "all" keys`,
     );
   }
 

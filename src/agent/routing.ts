@@ -3,7 +3,7 @@
 // and reads the sessions back for NodeState. With AgentConfig `routing: External` it does
 // nothing: the user's own daemon redistributes the virtual interface.
 import type { BGPSessionStatus } from "../api/nodestate.ts";
-import type { BGPPeerSpec } from "../api/bgppeer.ts";
+import { BGP_PASSWORDS_SECRET, type BGPPeerSpec } from "../api/bgppeer.ts";
 import type { Labels } from "../api/selector.ts";
 import { FAMILY_BITS, formatAddress, parseAddress } from "../ip.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -23,8 +23,8 @@ export interface RoutingSources {
   peers: Informer<BGPPeerObject>;
   advertisements: Informer<BGPAdvertisementObject>;
   pools: Informer<PoolObject>;
-  /** Secrets of the agent's namespace: where BGP passwords must live. */
-  secrets: Informer<SecretObject>;
+  /** The controller's copy of the BGP passwords, one key per BGPPeer (BGP_PASSWORDS_SECRET). */
+  passwords: Informer<SecretObject>;
 }
 
 export interface RoutingOutcome {
@@ -73,9 +73,8 @@ export class Routing {
     if (peers.length === 0 && !this.#bird) return { problem: undefined, applied: false };
     const passwords = new Map<string, string>();
     for (const peer of peers) {
-      const ref = peer.spec.passwordSecretRef;
-      if (!ref) continue;
-      const password = this.#password(ref);
+      if (!peer.spec.passwordSecretRef) continue;
+      const password = this.#password(peer.name);
       if (typeof password !== "string")
         return { problem: `BGPPeer ${peer.name}: ${password.error}`, applied: false };
       passwords.set(peer.name, password);
@@ -137,17 +136,15 @@ export class Routing {
     }));
   }
 
-  #password(ref: { namespace?: string; name?: string; key?: string }): string | { error: string } {
-    const namespace = ref.namespace ?? this.#namespace;
-    if (namespace !== this.#namespace)
-      return {
-        error: `passwordSecretRef must name a Secret in ${this.#namespace}, the agents' namespace, not ${namespace}`,
-      };
-    const secret = this.#sources.secrets.get(ref.name ?? "", namespace) as
-      { data?: Record<string, string> } | undefined;
-    const value = secret?.data?.[ref.key ?? "password"];
+  #password(peer: string): string | { error: string } {
+    const copy = this.#sources.passwords.get(BGP_PASSWORDS_SECRET, this.#namespace);
+    const value = copy?.data?.[peer];
     if (value === undefined)
-      return { error: `Secret ${namespace}/${ref.name} has no key "${ref.key ?? "password"}"` };
+      return {
+        error:
+          `no password for it in Secret ${this.#namespace}/${BGP_PASSWORDS_SECRET} yet: the ` +
+          "controller copies it there from passwordSecretRef (its events on the BGPPeer say why not)",
+      };
     return Buffer.from(value, "base64").toString("utf8");
   }
 }

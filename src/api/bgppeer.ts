@@ -63,6 +63,13 @@ export interface BGPPeerSpec {
   families?: AddressFamily[];
 }
 
+/**
+ * The Secret, in the agents' namespace, into which the controller copies each BGPPeer's
+ * password under the peer's name: the one Secret besides the detector key the agents may
+ * read (src/controller/bgp-passwords.ts says why).
+ */
+export const BGP_PASSWORDS_SECRET = "herald-agent-bgp";
+
 export interface BGPPeerStatus {
   /** Ready: the peer's Secret resolved and its configuration was accepted by the agents. */
   conditions?: Condition[];

@@ -158,6 +158,38 @@ export function addAgentCommand(program: Command): void {
     });
 }
 
+/**
+ * `herald agent-sysctls`: the DaemonSet's init container. It raises the three `all` keys local
+ * mode needs (the kernel combines them with every interface's own, including interfaces
+ * that appear later) through the node's /proc/sys/net, then exits, so the long-running agent
+ * needs no writable sysctl mount. Values already at least as large stay as they are.
+ */
+export function addAgentSysctlsCommand(program: Command): void {
+  program
+    .command("agent-sysctls")
+    .description(
+      "Raise net.ipv4.conf.all.arp_ignore (1), arp_announce (2) and net.ipv6.conf.all." +
+        "ndisc_notify (1) where lower, and exit (the agent DaemonSet's init container)",
+    )
+    .option(
+      "--proc-sys <dir>",
+      "where the node's /proc/sys is writable (deploy/ mounts the host's /proc/sys/net at /host/proc/sys/net)",
+    )
+    .action(async (options: { procSys?: string }) => {
+      const level = program.opts<{ logLevel?: string }>().logLevel ?? "info";
+      const log = createLogger(level as "info", "herald-agent-sysctls");
+      const { IpCommandKernel } = await import("../agent/kernel/ip-kernel.ts");
+      try {
+        const set = await new IpCommandKernel({ procSys: options.procSys }).ensureSysctls("all");
+        log.info({ set }, set.length > 0 ? "sysctls raised" : "sysctls already set");
+      } catch (error) {
+        // Not fatal: the agent still runs (routed mode needs none of these) and reports
+        // the missing keys in its NodeState condition SysctlsSet.
+        log.warn({ err: (error as Error).message }, "could not raise the sysctls");
+      }
+    });
+}
+
 export function parseCount(value: string): number {
   const count = Number(value);
   if (!Number.isInteger(count) || count < 1)

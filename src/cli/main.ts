@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../log.ts";
 import {
   addAgentCommand,
+  addAgentSysctlsCommand,
   addControllerCommand,
   heraldProgram,
   parseCount,
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
 
   addControllerCommand(program);
   addAgentCommand(program);
+  addAgentSysctlsCommand(program);
 
   program
     .command("dev-apiserver")

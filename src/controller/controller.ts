@@ -47,6 +47,7 @@ import type { ControllerMetrics } from "./metrics.ts";
 import { PoolCatalog } from "../ipam/pool-catalog.ts";
 import { statusChange } from "./service-status.ts";
 import { AnnouncerIndex, annotationChanges } from "./announcing.ts";
+import { PasswordCopier, type SecretData } from "./bgp-passwords.ts";
 
 export interface ControllerOptions {
   config: PooledKubeConfig;
@@ -102,6 +103,10 @@ export class AllocationController {
   /** The agents' NodeStates: who announces what, for the announcing annotations. */
   private readonly nodeStates: Informer<NodeStateObject>;
   private readonly announcers = new AnnouncerIndex();
+  /** BGPPeers and this namespace's Secrets: the passwords copied for the agents. */
+  private readonly bgpPeers: Informer<{ metadata?: { name?: string }; spec?: unknown }>;
+  private readonly secrets: Informer<SecretData>;
+  private readonly passwords: PasswordCopier;
   private readonly catalog = new PoolCatalog();
   private readonly events: EventRecorder;
   private readonly elector: LeaderElector;
@@ -189,6 +194,20 @@ export class AllocationController {
       list: (o) => this.raw.list<NodeStateObject>(`/apis/${GROUP}/${VERSION}/nodestates`, o),
       log: this.log,
     });
+    const bgpPeersPath = `/apis/${GROUP}/${VERSION}/bgppeers`;
+    this.bgpPeers = new Informer({
+      config: options.config,
+      path: bgpPeersPath,
+      list: (o) => this.raw.list(bgpPeersPath, o),
+      log: this.log,
+    });
+    const secretsPath = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/secrets`;
+    this.secrets = new Informer<SecretData>({
+      config: options.config,
+      path: secretsPath,
+      list: (o) => this.raw.list<SecretData>(secretsPath, o),
+      log: this.log,
+    });
     this.events = new EventRecorder({
       sink: new RawEventSink(new RawClient(options.config, eventLimiter)),
       clock: this.clock,
@@ -208,12 +227,32 @@ export class AllocationController {
       onNewLeader: (identity) => this.log.info({ leader: identity }, "leader observed"),
       log: this.log,
     });
+    this.passwords = new PasswordCopier({
+      namespace: options.namespace,
+      peers: this.bgpPeers,
+      secrets: this.secrets,
+      raw: this.raw,
+      events: this.events,
+      clock: this.clock,
+      log: this.log,
+    });
     this.wireInformers();
+  }
+
+  /** Informers every replica keeps, leading or not: a new leader starts from warm caches. */
+  private get standingInformers(): Informer<KubernetesObject>[] {
+    return [
+      this.namespaces,
+      this.poolObjects,
+      this.nodeStates,
+      this.bgpPeers,
+      this.secrets,
+    ] as Informer<KubernetesObject>[];
   }
 
   /** Runs until `signal` aborts; then releases the lease and stops. */
   async run(signal: AbortSignal): Promise<void> {
-    for (const informer of [this.namespaces, this.poolObjects, this.nodeStates]) informer.start();
+    for (const informer of this.standingInformers) informer.start();
     const electing = new AbortController();
     const elected = this.elector.run(electing.signal);
     // Services are first listed once the first try for the Lease is over. A replica that
@@ -234,8 +273,7 @@ export class AllocationController {
     await this.stopLeading();
     electing.abort();
     await elected;
-    for (const informer of [this.services, this.namespaces, this.poolObjects, this.nodeStates])
-      informer.stop();
+    for (const informer of [this.services, ...this.standingInformers]) informer.stop();
     // Events are best effort: give the queued ones a moment, not the pod's whole grace period.
     await Promise.race([this.events.flush(), this.clock.sleep(this.options.eventFlushMs ?? 2000)]);
   }
@@ -265,6 +303,7 @@ export class AllocationController {
         this.options.agentKeySecret ?? DEFAULT_AGENT_KEY_SECRET,
         this.log,
       );
+    this.passwords.setLeading(true);
     // Writes of a term this replica lost may still be in flight; the list below must see them.
     await this.draining;
     const started = this.clock.now();
@@ -336,6 +375,7 @@ export class AllocationController {
 
   /** Stops assigning; resolves once the writes in flight have finished. */
   private stopLeading(): Promise<void> {
+    this.passwords.setLeading(false);
     if (!this.leading) return this.draining;
     this.draining = this.drain();
     return this.draining;

@@ -381,6 +381,35 @@ describe("IpCommandKernel in network namespaces (needs root)", () => {
   );
 
   it(
+    "herald agent-sysctls raises the all keys only where lower, through --proc-sys, and leaves interfaces alone",
+    TIMEOUT,
+    async () => {
+      const read = async (key: string) => (await inA("sysctl", "-n", key)).trim();
+      await inA("sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=2");
+      await inA("sysctl", "-q", "-w", "net.ipv4.conf.all.arp_announce=0");
+      await inA("sysctl", "-q", "-w", "net.ipv6.conf.all.ndisc_notify=0");
+      await inA("sysctl", "-q", "-w", `net.ipv4.conf.${A_IF}.arp_ignore=0`);
+      await inA("sysctl", "-q", "-w", `net.ipv4.conf.${A_IF}.arp_announce=1`);
+      await inA("sysctl", "-q", "-w", `net.ipv6.conf.${A_IF}.ndisc_notify=0`);
+      // all.arp_ignore=2 already covers the interface's 0; the other two do not.
+      assert.deepEqual(
+        (await kernel.checkSysctls(A_IF)).map((f) => f.requirement.name),
+        [`net.ipv4.conf.${A_IF}.arp_announce`, `net.ipv6.conf.${A_IF}.ndisc_notify`],
+      );
+      const main = new URL("../../cli/main.ts", import.meta.url).pathname;
+      await inA(process.execPath, main, "agent-sysctls", "--proc-sys", "/proc/sys");
+      // arp_ignore 2 is stricter than the 1 local mode needs: it stays.
+      assert.equal(await read("net.ipv4.conf.all.arp_ignore"), "2");
+      assert.equal(await read("net.ipv4.conf.all.arp_announce"), "2");
+      assert.equal(await read("net.ipv6.conf.all.ndisc_notify"), "1");
+      assert.equal(await read(`net.ipv4.conf.${A_IF}.arp_ignore`), "0");
+      assert.equal(await read(`net.ipv4.conf.${A_IF}.arp_announce`), "1");
+      // With the all keys raised, every interface already meets local mode's needs.
+      assert.deepEqual(await kernel.checkSysctls(A_IF), []);
+    },
+  );
+
+  it(
     "ensureVirtualInterface makes a dummy, or a portless bridge without the module; idempotent",
     TIMEOUT,
     async () => {
