@@ -9,6 +9,7 @@
 // NodeState — in that order, because traffic must move before the API hears of it.
 import { join } from "node:path";
 import { BGP_PASSWORDS_SECRET } from "../api/bgppeer.ts";
+import { LEAVING_ANNOTATION } from "../api/nodestate.ts";
 import { AGENT_CONFIG_NAME } from "../api/agentconfig.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import type { BGPSessionStatus, NodeInterface } from "../api/nodestate.ts";
@@ -29,6 +30,7 @@ import { electAnnouncer } from "./election.ts";
 import {
   endpointsByService,
   nodeInfo,
+  nodeLeaving,
   nodeInternalAddresses,
   serviceInfo,
   type AgentConfigObject,
@@ -144,6 +146,17 @@ export class Agent {
   private resyncTimer: TimerHandle | undefined;
   /** What this agent has on the kernel, by address (the last reconcile's result). */
   private readonly announced = new Map<string, AnnouncedHere>();
+  /** Local addresses kept until the node they move to announces them, since when (plan.ts). */
+  private handingOver: ReadonlyMap<string, number> = new Map();
+  /** Routed addresses in their graceful shutdown, since when (plan.ts). */
+  private shuttingDown: ReadonlyMap<string, number> = new Map();
+  private maintenanceTimer: TimerHandle | undefined;
+  /** Set once this agent stops on a node that is going away: why. */
+  private leaving: string | undefined;
+  /** Local addresses another node claimed after this one took them (snapshot()). */
+  private claimedAfterUs: ReadonlySet<string> = new Set();
+  /** Reconcile passes completed, so that leave() knows one ran after it began. */
+  private reconcilePasses = 0;
   /** address -> the repeats of its gratuitous ARP / NA, cancelled when the address leaves. */
   private readonly repeating = new Map<string, AbortController>();
   /** Interfaces whose ARP sysctls could not be set, with why. */
@@ -290,9 +303,14 @@ export class Agent {
         signal.addEventListener("abort", resolve, { once: true });
       });
     }
+    if (this.synced) {
+      const leaving = this.leavingReason();
+      if (leaving) await this.leave(leaving);
+      else await this.reporter.markRestarting();
+    }
     this.running = false;
     if (this.resyncTimer) this.clock.clearTimeout(this.resyncTimer);
-    if (this.synced) await this.reporter.markRestarting();
+    if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
     for (const source of this.informers) source.stop();
     this.kubeProxy.stop();
     if (this.watchTimer) this.clock.clearTimeout(this.watchTimer);
@@ -301,6 +319,55 @@ export class Agent {
     for (const repeats of this.repeating.values()) repeats.abort();
     await this.detector?.stop();
     await Promise.race([this.events.flush(), this.clock.sleep(2000)]);
+  }
+
+  /**
+   * Why this node is going away, when its agent stops: a rolling update restarts the agent
+   * on a node that stays, while a drain, a shutdown or a removal leaves the node cordoned
+   * (whatever maintenance.handoverOnCordon says), tainted, deleted or NotReady (the
+   * kubelet's graceful shutdown marks it so before it stops the pods).
+   */
+  private leavingReason(): string | undefined {
+    const node = this.nodes.get(this.options.nodeName);
+    if (!node) return undefined;
+    const reason = nodeLeaving(node, true);
+    if (reason) return reason;
+    if (!nodeInfo(node)?.ready) return "its Node is not Ready";
+    return undefined;
+  }
+
+  /**
+   * Stopping on a node that goes away: tell the peers (herald.dev/leaving), let them take
+   * every address make-before-break and, in routed mode, send the routes with
+   * GRACEFUL_SHUTDOWN before withdrawing them; then stop. Bounded by the handover timeout
+   * and the graceful shutdown; what no other node can take stays (nothing better exists).
+   */
+  private async leave(reason: string): Promise<void> {
+    this.leaving = reason;
+    const started = this.clock.now();
+    this.log.info({ reason }, "stopping on a node that is going away: handing its addresses over");
+    await this.reporter.markLeaving(reason);
+    const { handoverTimeoutMs, gracefulShutdownMs } = this.settings.maintenance;
+    const deadline = started + handoverTimeoutMs + gracefulShutdownMs + 1000;
+    // A pass already running took its snapshot before this; the one after it counts.
+    const passes = this.reconcilePasses + (this.reconciling ? 1 : 0);
+    this.requestReconcile();
+    while (this.clock.now() < deadline) {
+      const settled =
+        this.reconcilePasses > passes &&
+        !this.reconciling &&
+        this.handingOver.size === 0 &&
+        this.shuttingDown.size === 0;
+      if (settled) break;
+      await this.clock.sleep(50);
+    }
+    this.log.info(
+      {
+        tookMs: this.clock.now() - started,
+        kept: [...this.announced.keys()],
+      },
+      "handover done",
+    );
   }
 
   /** Caches synced and the detector warm: the agent acts on a full view. */
@@ -533,6 +600,7 @@ export class Agent {
         const started = performance.now();
         try {
           await this.reconcile();
+          this.reconcilePasses++;
         } catch (error) {
           this.options.metrics?.reconcileErrors.inc();
           this.log.error({ err: String(error) }, "reconcile failed");
@@ -558,13 +626,16 @@ export class Agent {
     this.noticeLostAnnouncements();
     this.interfaces = await this.options.kernel.listInterfaces();
     const plan = planNode(this.snapshot(await this.isolated()));
+    this.handingOver = plan.handingOver;
+    this.shuttingDown = plan.shuttingDown;
+    this.wakeForMaintenance();
 
     const virtual = plan.routed.length > 0 ? await this.virtualInterface() : undefined;
     const failed = await this.applyAddresses(desiredAddresses(plan, virtual));
     const local = plan.local.filter((d) => !failed.has(d.address));
     const routed = virtual === undefined ? [] : plan.routed.filter((d) => !failed.has(d.address));
     const added = this.announceNew(local);
-    this.remember(local, routed, virtual);
+    this.remember(local, routed, virtual, new Set(added.map((d) => d.address)));
     await this.updateRouting(routed);
     for (const family of ["IPv4", "IPv6"] as const) {
       this.options.metrics?.announced.set(
@@ -596,6 +667,25 @@ export class Agent {
     });
   }
 
+  /** A handover or a graceful shutdown ends by time as well: decide again when it does. */
+  private wakeForMaintenance(): void {
+    const { handoverTimeoutMs, gracefulShutdownMs } = this.settings.maintenance;
+    const ends = [
+      ...[...this.handingOver.values()].map((since) => since + handoverTimeoutMs),
+      ...[...this.shuttingDown.values()].map((since) => since + gracefulShutdownMs),
+    ];
+    if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = undefined;
+    if (ends.length === 0) return;
+    this.maintenanceTimer = this.clock.setTimeout(
+      () => {
+        this.maintenanceTimer = undefined;
+        this.requestReconcile();
+      },
+      Math.min(...ends) - this.clock.now() + 10,
+    );
+  }
+
   /** What the caches, the kernel listing and the detector say now, as plain data. */
   private snapshot(isolated: boolean): AgentSnapshot {
     const endpoints = endpointsByService(this.slices.list());
@@ -603,15 +693,44 @@ export class Agent {
     const services = this.services
       .list()
       .flatMap((object) => serviceInfo(object, endpoints, classOnly) ?? []);
+    const handoverOnCordon = this.settings.maintenance.handoverOnCordon;
     const nodes = new Map<string, NodeInfo>();
     for (const object of this.nodes.list()) {
-      const info = nodeInfo(object);
+      const info = nodeInfo(object, { handoverOnCordon });
       if (info) nodes.set(info.name, info);
     }
     const published = new Map<string, NodeInterface[]>();
+    const announcedBy = new Map<string, Set<string>>();
+    // Local addresses another node took while this one held them (a peer that thought it
+    // dead): the neighbours may now point at that node, so they are announced again.
+    const claimedAfterUs = new Set<string>();
     for (const state of this.nodeStates.list()) {
       const name = state.metadata?.name;
-      if (name && state.status?.interfaces) published.set(name, state.status.interfaces);
+      if (!name) continue;
+      if (state.status?.interfaces) published.set(name, state.status.interfaces);
+      const leaving = state.metadata?.annotations?.[LEAVING_ANNOTATION];
+      const info = nodes.get(name);
+      if (leaving !== undefined && info && !info.leaving && name !== this.options.nodeName)
+        nodes.set(name, { ...info, leaving: `its agent is leaving (${leaving})` });
+      if (name === this.options.nodeName) continue;
+      for (const entry of state.status?.announced ?? []) {
+        if (entry.mode !== "Local") continue;
+        const holders = announcedBy.get(entry.address) ?? new Set<string>();
+        holders.add(name);
+        announcedBy.set(entry.address, holders);
+        const mine = this.announced.get(entry.address);
+        const theirs = entry.since ? Date.parse(entry.since) : NaN;
+        if (mine?.mode === "Local" && theirs > mine.since) claimedAfterUs.add(entry.address);
+      }
+    }
+    this.claimedAfterUs = claimedAfterUs;
+    const own = nodes.get(this.options.nodeName);
+    if (own && this.leaving && !own.leaving) nodes.set(own.name, { ...own, leaving: this.leaving });
+    const holding = new Map<string, string>();
+    const routing = new Set<string>();
+    for (const entry of this.announced.values()) {
+      if (entry.mode === "Local") holding.set(entry.address, entry.interface);
+      else routing.add(entry.address);
     }
     return {
       self: this.options.nodeName,
@@ -623,6 +742,13 @@ export class Agent {
       pools: this.catalog.update(this.pools.list()).pools,
       services,
       isolated,
+      now: this.clock.now(),
+      holding,
+      routing,
+      announcedBy,
+      handingOver: this.handingOver,
+      shuttingDown: this.shuttingDown,
+      maintenance: this.settings.maintenance,
     };
   }
 
@@ -696,8 +822,13 @@ export class Agent {
    * Returns the addresses it started announcing; stops the repeats of those that left.
    */
   private announceNew(local: readonly AddressDecision[]): AddressDecision[] {
+    // An address being handed over is never announced again here: the new holder's
+    // announcement is the one the neighbours must follow.
     const added = local.filter(
-      (d) => this.announced.get(d.address)?.mode !== "Local" || this.announcedElsewhere(d),
+      (d) =>
+        this.announced.get(d.address)?.mode !== "Local" ||
+        (d.handingOverTo === undefined &&
+          (this.claimedAfterUs.has(d.address) || this.announcedElsewhere(d))),
     );
     for (const decision of added) {
       const iface = decision.interface!;
@@ -722,7 +853,8 @@ export class Agent {
       this.options.metrics?.takeovers.inc({ family: decision.family });
       this.log.info({ address: decision.address, interface: iface }, "announcing");
     }
-    const still = new Set(local.map((d) => d.address));
+    // Repeats stop with the address, and once it is being handed over.
+    const still = new Set(local.filter((d) => !d.handingOverTo).map((d) => d.address));
     for (const [address, repeats] of this.repeating) {
       if (still.has(address)) continue;
       repeats.abort();
@@ -740,12 +872,15 @@ export class Agent {
     local: readonly AddressDecision[],
     routed: readonly AddressDecision[],
     virtual: string | undefined,
+    announcedNow: ReadonlySet<string>,
   ): void {
     const before = new Map(this.announced);
     const now = this.clock.now();
+    // Announced again (another node had claimed it): from now, so that this node is the
+    // latest holder in NodeState and the annotation.
     const since = (address: string, mode: AnnouncedHere["mode"]) => {
       const previous = before.get(address);
-      return previous?.mode === mode ? previous.since : now;
+      return previous?.mode === mode && !announcedNow.has(address) ? previous.since : now;
     };
     this.announced.clear();
     for (const decision of local)

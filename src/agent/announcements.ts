@@ -26,6 +26,11 @@ export interface NodeInfo {
   labels: Labels;
   ready: boolean;
   networkUnavailable: boolean;
+  /**
+   * Why the node is going away (cordoned, tainted for removal, its agent leaving), if it
+   * is: it announces only what no other eligible node can, and hands the rest over.
+   */
+  leaving?: string;
 }
 
 export interface EndpointInfo {
@@ -87,6 +92,16 @@ export interface AddressDecision {
   prefixLength?: number;
   /** Why the address is not announced (or not by every node it could be). */
   problem?: string;
+  /**
+   * Local, in this node's plan only: it keeps an address elected elsewhere until that node
+   * announces it (make-before-break); the node it hands over to.
+   */
+  handingOverTo?: string;
+  /**
+   * Routed, in this node's plan only: a leaving node's route kept a moment longer with
+   * the GRACEFUL_SHUTDOWN community, so that routers prefer the other nodes first.
+   */
+  gracefulShutdown?: boolean;
   /**
    * The node that reports `problem` (events are written once, not by every agent): the
    * rendezvous winner among the nodes alive to the failure detector.
@@ -170,6 +185,10 @@ function decide(
     eligible.push(node.name);
   }
   eligible.sort();
+  // A leaving node stays eligible only where no other is: draining the last node of a
+  // pool must not take its addresses off the network before the node itself goes.
+  const staying = eligible.filter((name) => !inputs.nodes.get(name)?.leaving);
+  const candidates = staying.length > 0 ? staying : eligible;
   if (eligible.length === 0) {
     return {
       ...decision,
@@ -182,7 +201,7 @@ function decide(
   const routed = (): AddressDecision => ({
     ...decision,
     mode: "Routed",
-    routedBy: eligible,
+    routedBy: candidates,
     prefixLength: local ? FAMILY_BITS[decision.family] : pool.aggregation[decision.family],
   });
   if (pool.announce === "Routed") return routed();
@@ -194,7 +213,11 @@ function decide(
     if ("interface" in placement) placed.set(node, placement.interface);
     else refusals.push(`${node}: ${placement.error}`);
   }
-  const announcer = electAnnouncer(address, placed.keys());
+  const placedStaying = [...placed.keys()].filter((name) => !inputs.nodes.get(name)?.leaving);
+  const announcer = electAnnouncer(
+    address,
+    placedStaying.length > 0 ? placedStaying : placed.keys(),
+  );
   if (announcer !== undefined) {
     return { ...decision, mode: "Local", announcer, interface: placed.get(announcer) };
   }

@@ -13,7 +13,13 @@ import type { EndpointInfo, NodeInfo, PoolInfo, ServiceInfo } from "./announceme
 
 /** The fields of a core/v1 Node the agent reads. */
 export interface NodeObject {
-  metadata?: { name?: string; uid?: string; labels?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string | Date;
+  };
+  spec?: { unschedulable?: boolean; taints?: { key?: string; effect?: string }[] };
   status?: {
     conditions?: { type?: string; status?: string }[];
     addresses?: { type?: string; address?: string }[];
@@ -47,15 +53,44 @@ export type BGPAdvertisementObject = Named & { spec?: BGPAdvertisementSpec };
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
-export function nodeInfo(node: NodeObject): NodeInfo | undefined {
+/**
+ * Taints that say a node is about to go: Kubernetes' own for a node shut down without
+ * grace, the cluster autoscaler's and Karpenter's before they remove one.
+ */
+export const LEAVING_TAINTS = [
+  "node.kubernetes.io/out-of-service",
+  "ToBeDeletedByClusterAutoscaler",
+  "karpenter.sh/disrupted",
+] as const;
+
+/**
+ * Why a node is going away, from its Node object, or undefined. `cordon`: whether a
+ * cordoned node counts (AgentConfig maintenance.handoverOnCordon).
+ */
+export function nodeLeaving(node: NodeObject, cordon: boolean): string | undefined {
+  if (node.metadata?.deletionTimestamp) return "its Node is being deleted";
+  const taint = node.spec?.taints?.find((t) =>
+    (LEAVING_TAINTS as readonly string[]).includes(t.key ?? ""),
+  );
+  if (taint) return `tainted ${taint.key}`;
+  if (cordon && node.spec?.unschedulable) return "cordoned";
+  return undefined;
+}
+
+export function nodeInfo(
+  node: NodeObject,
+  options: { handoverOnCordon: boolean } = { handoverOnCordon: true },
+): NodeInfo | undefined {
   const name = node.metadata?.name;
   if (!name) return undefined;
   const condition = (type: string) => node.status?.conditions?.find((c) => c.type === type)?.status;
+  const leaving = nodeLeaving(node, options.handoverOnCordon);
   return {
     name,
     labels: (node.metadata?.labels ?? {}) as Labels,
     ready: condition("Ready") === "True",
     networkUnavailable: condition("NetworkUnavailable") === "True",
+    ...(leaving ? { leaving } : {}),
   };
 }
 

@@ -48,6 +48,12 @@ export class PeerLiveness {
   readonly #revivedAt = new Map<string, number>();
   /** node -> the restart grace a wake-up is scheduled for */
   readonly #graceWakeups = new Map<string, number>();
+  /**
+   * node -> the end of the restart grace it had when last asked about: outlives the mark
+   * itself, which the restarted agent clears once it announces — possibly before this
+   * node's detector has heard it again.
+   */
+  readonly #underMark = new Map<string, number>();
 
   constructor(clock: Clock, holdOffMs: () => number, wake: () => void) {
     this.#clock = clock;
@@ -66,6 +72,10 @@ export class PeerLiveness {
     const dead = new Set(detector.view().dead);
     for (const name of this.#lastDead) {
       if (dead.has(name)) continue;
+      // Back from a restart its mark covered: it never gave its addresses up, so there is
+      // nothing to hold off. The mark may already be gone (the new agent clears it once it
+      // announces), hence the memory of it rather than the mark itself.
+      if (this.#underMark.has(name)) continue;
       this.#revivedAt.set(name, now);
       this.#clock.setTimeout(this.#wake, this.#holdOffMs() + 10);
     }
@@ -78,6 +88,7 @@ export class PeerLiveness {
    */
   alive(node: string, detector: LivenessSource, restartingUntil: number | undefined): boolean {
     if (restartingUntil !== undefined) {
+      this.#underMark.set(node, restartingUntil);
       this.#revivedAt.delete(node);
       if (this.#graceWakeups.get(node) !== restartingUntil) {
         this.#graceWakeups.set(node, restartingUntil);
@@ -92,7 +103,21 @@ export class PeerLiveness {
       }
       return true;
     }
-    if (!detector.isAlive(node)) return false;
+    const alive = detector.isAlive(node);
+    const markedUntil = this.#underMark.get(node);
+    if (markedUntil !== undefined) {
+      // Its mark is gone: the restarted agent is back. Alive to the detector: done, and
+      // no hold-off (it never gave its addresses up). Not heard yet: the grace it had
+      // still holds; past it, this is a failure like any other.
+      if (alive) {
+        this.#underMark.delete(node);
+        this.#revivedAt.delete(node);
+        return true;
+      }
+      if (this.#clock.now() < markedUntil) return true;
+      this.#underMark.delete(node);
+    }
+    if (!alive) return false;
     const revived = this.#revivedAt.get(node);
     if (revived === undefined) return true;
     if (this.#clock.now() - revived < this.#holdOffMs()) return false;

@@ -68,3 +68,41 @@ test("a restart mark keeps a peer alive at most MAX_RESTART_GRACE_MS from first 
   assert.equal(marks.until("node4", "soon", now), undefined);
   assert.equal(marks.until("node3", undefined, now), undefined);
 });
+
+test("a node back from a covered restart is not held off, even once its mark is cleared", async () => {
+  const clock = new FakeClock(1_000_000);
+  const liveness = new PeerLiveness(
+    clock,
+    () => 1400,
+    () => {},
+  );
+  const until = clock.now() + 10_000;
+  liveness.observe(detector([]));
+  // Its agent stops: silent, but marked.
+  liveness.observe(detector(["node2"]));
+  assert.equal(liveness.alive("node2", detector(["node2"]), until), true);
+  await clock.advance(3000);
+  // The new agent clears the mark before this detector has heard it again: still alive.
+  assert.equal(liveness.alive("node2", detector(["node2"]), undefined), true);
+  // Heard again: alive at once, no hold-off.
+  liveness.observe(detector([]));
+  assert.equal(liveness.alive("node2", detector([]), undefined), true);
+  // A later real failure is one again: dead, and held off when it comes back.
+  liveness.observe(detector(["node2"]));
+  assert.equal(liveness.alive("node2", detector(["node2"]), undefined), false);
+  liveness.observe(detector([]));
+  assert.equal(liveness.alive("node2", detector([]), undefined), false);
+});
+
+test("a cleared mark does not keep a node alive past the grace it had", async () => {
+  const clock = new FakeClock(1_000_000);
+  const liveness = new PeerLiveness(
+    clock,
+    () => 1400,
+    () => {},
+  );
+  liveness.observe(detector(["node2"]));
+  assert.equal(liveness.alive("node2", detector(["node2"]), clock.now() + 2000), true);
+  await clock.advance(2001);
+  assert.equal(liveness.alive("node2", detector(["node2"]), undefined), false);
+});

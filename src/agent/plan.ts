@@ -35,6 +35,19 @@ export interface AgentSnapshot {
   readonly services: readonly ServiceInfo[];
   /** Cut off from most peers and from the API server: hold no local address. */
   readonly isolated: boolean;
+  /** Now, on this node's clock (ms): for how long a handover has been waiting. */
+  readonly now: number;
+  /** The local addresses this node holds now, each with its interface. */
+  readonly holding: ReadonlyMap<string, string>;
+  /** The routed addresses this node routes now. */
+  readonly routing: ReadonlySet<string>;
+  /** Local address → the other nodes whose NodeState says they announce it. */
+  readonly announcedBy: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Local addresses being handed over, since when (the previous plan's `handingOver`). */
+  readonly handingOver: ReadonlyMap<string, number>;
+  /** Routed addresses in their graceful shutdown, since when (the previous plan's). */
+  readonly shuttingDown: ReadonlyMap<string, number>;
+  readonly maintenance: { readonly handoverTimeoutMs: number; readonly gracefulShutdownMs: number };
 }
 
 export interface NodePlan {
@@ -44,6 +57,10 @@ export interface NodePlan {
   readonly local: readonly AddressDecision[];
   /** Routed addresses this node puts on its virtual interface. */
   readonly routed: readonly AddressDecision[];
+  /** For the next snapshot: the local addresses still being handed over, since when. */
+  readonly handingOver: ReadonlyMap<string, number>;
+  /** For the next snapshot: the routed addresses in graceful shutdown, since when. */
+  readonly shuttingDown: ReadonlyMap<string, number>;
 }
 
 export function planNode(snapshot: AgentSnapshot): NodePlan {
@@ -85,7 +102,67 @@ export function planNode(snapshot: AgentSnapshot): NodePlan {
   // Routed addresses stay while cut off: the router drops this node's routes with its
   // BGP session, and equal routes from several nodes are no conflict.
   const routed = decisions.filter((d) => d.mode === "Routed" && d.routedBy?.includes(self));
-  return { decisions, local, routed };
+  const handover = snapshot.isolated
+    ? { kept: [], since: new Map() }
+    : keptForHandover(snapshot, decisions);
+  const shutdown = inGracefulShutdown(snapshot, decisions);
+  return {
+    decisions,
+    local: [...local, ...handover.kept],
+    routed: [...routed, ...shutdown.kept],
+    handingOver: handover.since,
+    shuttingDown: shutdown.since,
+  };
+}
+
+/**
+ * Make-before-break: a local address this node holds that is now elected to another
+ * (alive) node stays here until that node's NodeState says it announces the address — it
+ * has put it on its interface and sent its gratuitous ARP / NA — or for at most
+ * handoverTimeoutMs. Both hold it meanwhile; the clients follow the new holder's
+ * announcement, and none finds the address gone in between.
+ */
+function keptForHandover(
+  snapshot: AgentSnapshot,
+  decisions: readonly AddressDecision[],
+): { kept: AddressDecision[]; since: Map<string, number> } {
+  const kept: AddressDecision[] = [];
+  const since = new Map<string, number>();
+  for (const decision of decisions) {
+    const iface = snapshot.holding.get(decision.address);
+    const next = decision.announcer;
+    if (iface === undefined || decision.mode !== "Local" || !next || next === snapshot.self)
+      continue;
+    if (snapshot.announcedBy.get(decision.address)?.has(next)) continue;
+    const started = snapshot.handingOver.get(decision.address) ?? snapshot.now;
+    if (snapshot.now - started >= snapshot.maintenance.handoverTimeoutMs) continue;
+    since.set(decision.address, started);
+    kept.push({ ...decision, interface: iface, handingOverTo: next });
+  }
+  return { kept, since };
+}
+
+/**
+ * A leaving node's routes, which the other nodes now carry too, stay for
+ * gracefulShutdownMs with the GRACEFUL_SHUTDOWN community before they are withdrawn:
+ * routers that honour it (RFC 8326) move traffic to the other next hops first.
+ */
+function inGracefulShutdown(
+  snapshot: AgentSnapshot,
+  decisions: readonly AddressDecision[],
+): { kept: AddressDecision[]; since: Map<string, number> } {
+  const kept: AddressDecision[] = [];
+  const since = new Map<string, number>();
+  if (!snapshot.nodes.get(snapshot.self)?.leaving) return { kept, since };
+  for (const decision of decisions) {
+    if (decision.mode !== "Routed" || !snapshot.routing.has(decision.address)) continue;
+    if (decision.routedBy?.includes(snapshot.self) || !decision.routedBy?.length) continue;
+    const started = snapshot.shuttingDown.get(decision.address) ?? snapshot.now;
+    if (snapshot.now - started >= snapshot.maintenance.gracefulShutdownMs) continue;
+    since.set(decision.address, started);
+    kept.push({ ...decision, gracefulShutdown: true });
+  }
+  return { kept, since };
 }
 
 /**

@@ -30,6 +30,13 @@ function snapshot(changes: Partial<AgentSnapshot> = {}): AgentSnapshot {
     pools: [pool("lan", { addresses: ["192.0.2.0/24"] })],
     services: [web],
     isolated: false,
+    now: 1_000_000,
+    holding: new Map(),
+    routing: new Set(),
+    announcedBy: new Map(),
+    handingOver: new Map(),
+    shuttingDown: new Map(),
+    maintenance: { handoverTimeoutMs: 5000, gracefulShutdownMs: 3000 },
     ...changes,
   };
 }
@@ -111,5 +118,123 @@ describe("planNode", () => {
   it("ignores an invalid interface regex instead of refusing every address", () => {
     const plan = planNode(snapshot({ localInterfaces: ["(", "^eth"] }));
     assert.equal(plan.local[0]?.interface, "eth0");
+  });
+
+  describe("planned maintenance", () => {
+    const two = (leaving?: string) =>
+      new Map([
+        ["node1", { ...node("node1"), ...(leaving ? { leaving } : {}) }],
+        ["node2", node("node2")],
+      ]);
+    const both = new Set(["node1", "node2"]);
+    const everywhere: ServiceInfo = {
+      ...web,
+      endpoints: [
+        { nodeName: "node1", serving: true },
+        { nodeName: "node2", serving: true },
+      ],
+    };
+    // node1 wins 192.0.2.10 between the two (rendezvous); find an address it wins.
+    const address = ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13"].find(
+      (a) =>
+        planNode(
+          snapshot({ nodes: two(), alive: both, services: [{ ...everywhere, addresses: [a] }] }),
+        ).local.length === 1,
+    )!;
+    const service = { ...everywhere, addresses: [address] };
+    const holding = new Map([[address, "eth0"]]);
+
+    it("elects a leaving node only where no other node is eligible", () => {
+      assert.equal(
+        planNode(snapshot({ nodes: two(), alive: both, services: [service] })).decisions[0]
+          ?.announcer,
+        "node1",
+      );
+      const draining = planNode(
+        snapshot({ nodes: two("cordoned"), alive: both, services: [service] }),
+      );
+      assert.equal(draining.decisions[0]?.announcer, "node2");
+      // Alone, the leaving node keeps announcing: better than nothing until it goes.
+      const alone = planNode(
+        snapshot({
+          nodes: new Map([["node1", { ...node("node1"), leaving: "cordoned" }]]),
+          services: [service],
+        }),
+      );
+      assert.equal(alone.decisions[0]?.announcer, "node1");
+      assert.equal(alone.local.length, 1);
+    });
+
+    it("keeps a moved address until the new holder announces it, make-before-break", () => {
+      const base = { nodes: two("cordoned"), alive: both, services: [service], holding };
+      const first = planNode(snapshot(base));
+      assert.deepEqual(
+        first.local.map((d) => [d.address, d.interface, d.handingOverTo]),
+        [[address, "eth0", "node2"]],
+      );
+      assert.deepEqual([...first.handingOver], [[address, 1_000_000]]);
+      // Still waiting a second later: the start time carries over.
+      const later = planNode(snapshot({ ...base, now: 1_001_000, handingOver: first.handingOver }));
+      assert.equal(later.local.length, 1);
+      assert.deepEqual([...later.handingOver], [[address, 1_000_000]]);
+      // node2's NodeState lists it: let go.
+      const done = planNode(
+        snapshot({
+          ...base,
+          now: 1_001_200,
+          handingOver: later.handingOver,
+          announcedBy: new Map([[address, new Set(["node2"])]]),
+        }),
+      );
+      assert.deepEqual(done.local, []);
+      assert.equal(done.handingOver.size, 0);
+      // Or the timeout passes without it.
+      const expired = planNode(
+        snapshot({ ...base, now: 1_005_000, handingOver: first.handingOver }),
+      );
+      assert.deepEqual(expired.local, []);
+    });
+
+    it("hands nothing over while isolated, and keeps nothing it does not hold", () => {
+      const base = { nodes: two("cordoned"), alive: both, services: [service] };
+      assert.deepEqual(planNode(snapshot({ ...base, holding, isolated: true })).local, []);
+      assert.deepEqual(planNode(snapshot(base)).local, []);
+    });
+
+    it("sends a leaving node's routes with GRACEFUL_SHUTDOWN for a while, then withdraws them", () => {
+      const routedPool = pool("bgp", { addresses: ["203.0.113.0/24"], announce: "Routed" });
+      const routedService = { ...everywhere, addresses: ["203.0.113.7"] };
+      const base = {
+        nodes: two("cordoned"),
+        alive: both,
+        pools: [routedPool],
+        services: [routedService],
+        routing: new Set(["203.0.113.7"]),
+      };
+      const first = planNode(snapshot(base));
+      assert.deepEqual(first.decisions[0]?.routedBy, ["node2"]);
+      assert.deepEqual(
+        first.routed.map((d) => [d.address, d.gracefulShutdown]),
+        [["203.0.113.7", true]],
+      );
+      const after = planNode(
+        snapshot({ ...base, now: 1_003_000, shuttingDown: first.shuttingDown }),
+      );
+      assert.deepEqual(after.routed, []);
+      // Not leaving (another reason moved it), or not routing it now: no such phase.
+      assert.deepEqual(planNode(snapshot({ ...base, routing: new Set() })).routed, []);
+      // The only node left routes it as before, without the community.
+      const alone = planNode(
+        snapshot({
+          ...base,
+          nodes: new Map([["node1", { ...node("node1"), leaving: "cordoned" }]]),
+          alive: new Set(["node1"]),
+        }),
+      );
+      assert.deepEqual(
+        alone.routed.map((d) => [d.address, d.gracefulShutdown]),
+        [["203.0.113.7", undefined]],
+      );
+    });
   });
 });

@@ -9,6 +9,7 @@ import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import { rfc3339, transitionTime, type Condition } from "../api/meta.ts";
 import {
+  LEAVING_ANNOTATION,
   RESTARTING_ANNOTATION,
   type AnnouncedAddress,
   type BGPSessionStatus,
@@ -108,6 +109,8 @@ export class Reporter {
   private readonly conditions = new Map<string, Condition>();
   private lastNodeState = "";
   private strictArpProblem: string | undefined;
+  /** Set by markLeaving: this agent is on its way out and must not clear its own mark. */
+  private leaving = false;
 
   constructor(options: ReporterOptions) {
     this.nodeName = options.nodeName;
@@ -194,17 +197,49 @@ export class Reporter {
     }
   }
 
-  /** Once this agent announces again, the mark its predecessor left has done its job. */
+  /**
+   * The agent stops on a node that is going away: peers take its addresses over now
+   * rather than wait for a restart. Like the restart mark, bounded to a second.
+   */
+  async markLeaving(reason: string): Promise<void> {
+    this.leaving = true;
+    try {
+      await Promise.race([
+        this.raw.request(
+          "PATCH",
+          `/apis/${GROUP}/${VERSION}/nodestates/${this.nodeName}?fieldManager=${FIELD_MANAGER}`,
+          {
+            metadata: {
+              annotations: { [LEAVING_ANNOTATION]: reason, [RESTARTING_ANNOTATION]: null },
+            },
+          },
+          "application/merge-patch+json",
+        ),
+        this.clock.sleep(1000),
+      ]);
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not mark this node as leaving");
+    }
+  }
+
+  /**
+   * Once this agent announces again, the marks its predecessor left (restarting, leaving)
+   * have done their job.
+   */
   private async clearRestarting(): Promise<void> {
-    const own = this.nodeStates.get(this.nodeName);
-    if (own?.metadata?.annotations?.[RESTARTING_ANNOTATION] === undefined) return;
+    if (this.leaving) return;
+    const annotations = this.nodeStates.get(this.nodeName)?.metadata?.annotations ?? {};
+    const marks = [RESTARTING_ANNOTATION, LEAVING_ANNOTATION].filter(
+      (key) => annotations[key] !== undefined,
+    );
+    if (marks.length === 0) return;
     await this.raw.request(
       "PATCH",
       `/apis/${GROUP}/${VERSION}/nodestates/${this.nodeName}?fieldManager=${FIELD_MANAGER}`,
-      { metadata: { annotations: { [RESTARTING_ANNOTATION]: null } } },
+      { metadata: { annotations: Object.fromEntries(marks.map((key) => [key, null])) } },
       "application/merge-patch+json",
     );
-    this.log.info("announcing again: restart mark removed");
+    this.log.info({ marks }, "announcing again: marks removed");
   }
 
   /** A peer that said it is restarting, until when (ms), if that is still ahead. */

@@ -160,8 +160,16 @@ export function routedPrefixes(routed: readonly AddressDecision[]): RoutedPrefix
     const host = (1n << BigInt(bits - length)) - 1n;
     const network = formatAddress({ family: address.family, value: address.value & ~host });
     const prefix = `${network}/${length}`;
-    if (!seen.has(prefix))
-      seen.set(prefix, { prefix, pool: decision.pool, family: address.family });
+    const gracefulShutdown = decision.gracefulShutdown === true;
+    const existing = seen.get(prefix);
+    // An aggregate is in graceful shutdown only when every address under it is.
+    if (existing) {
+      if (!gracefulShutdown) delete existing.gracefulShutdown;
+    } else {
+      const route: RoutedPrefix = { prefix, pool: decision.pool, family: address.family };
+      if (gracefulShutdown) route.gracefulShutdown = true;
+      seen.set(prefix, route);
+    }
   }
   return [...seen.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
 }

@@ -8,6 +8,7 @@ export interface AgentSettings {
   routing: RoutingMode;
   failureDetector: { intervalMs: number; suspicionMs: number; timeoutMs: number; port: number };
   garp: { count: number; intervalMs: number };
+  maintenance: { handoverOnCordon: boolean; handoverTimeoutMs: number; gracefulShutdownMs: number };
 }
 
 export const DEFAULT_SETTINGS: AgentSettings = {
@@ -16,6 +17,7 @@ export const DEFAULT_SETTINGS: AgentSettings = {
   routing: "Bird",
   failureDetector: { intervalMs: 100, suspicionMs: 300, timeoutMs: 700, port: 7474 },
   garp: { count: 3, intervalMs: 1000 },
+  maintenance: { handoverOnCordon: true, handoverTimeoutMs: 5000, gracefulShutdownMs: 3000 },
 };
 
 export function agentSettings(spec: AgentConfigSpec | undefined): AgentSettings {
@@ -32,5 +34,6 @@ export function agentSettings(spec: AgentConfigSpec | undefined): AgentSettings 
       ? detector
       : { ...DEFAULT_SETTINGS.failureDetector, port: detector.port },
     garp: { ...DEFAULT_SETTINGS.garp, ...spec?.garp },
+    maintenance: { ...DEFAULT_SETTINGS.maintenance, ...spec?.maintenance },
   };
 }

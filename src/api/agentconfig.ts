@@ -32,6 +32,24 @@ export interface GARPSettings {
   intervalMs?: number;
 }
 
+/** Planned maintenance: how a node that is going away hands its addresses over. */
+export interface MaintenanceSettings {
+  /**
+   * A cordoned node (spec.unschedulable, as `kubectl drain` and `kubectl cordon` leave it)
+   * hands its addresses to other nodes at once, make-before-break. Off: only a node going
+   * away (tainted for deletion or out-of-service, or its agent stopping on a cordoned,
+   * deleted or NotReady node) does.
+   */
+  handoverOnCordon?: boolean;
+  /** How long a node keeps an address after another was chosen, until that one announces it. */
+  handoverTimeoutMs?: number;
+  /**
+   * Routed mode: how long a leaving node's routes carry the GRACEFUL_SHUTDOWN community
+   * (RFC 8326, 65535:0) before it withdraws them, so that routers move traffic first.
+   */
+  gracefulShutdownMs?: number;
+}
+
 export interface AgentConfigSpec {
   /** Interface holding routed addresses; a bridge without ports when `dummy` is missing. */
   virtualInterface?: string;
@@ -40,6 +58,7 @@ export interface AgentConfigSpec {
   routing?: RoutingMode;
   failureDetector?: FailureDetectorSettings;
   garp?: GARPSettings;
+  maintenance?: MaintenanceSettings;
 }
 
 export interface AgentConfigStatus {
@@ -96,6 +115,14 @@ export const agentConfigSpecSchema: ObjectSchema<AgentConfigSpec> = objectSchema
       {
         count: { type: "integer", minimum: 0, maximum: 100, default: 3 },
         intervalMs: { type: "integer", minimum: 10, maximum: 10000, default: 1000 },
+      },
+      [],
+    ),
+    maintenance: objectSchema<MaintenanceSettings>()(
+      {
+        handoverOnCordon: { type: "boolean", default: true },
+        handoverTimeoutMs: { type: "integer", minimum: 100, maximum: 60000, default: 5000 },
+        gracefulShutdownMs: { type: "integer", minimum: 0, maximum: 60000, default: 3000 },
       },
       [],
     ),

@@ -7,6 +7,13 @@ import type { API_VERSION } from "./addresspool.ts";
 /** On a NodeState: its agent is restarting; peers leave its addresses alone until then. */
 export const RESTARTING_ANNOTATION = "herald.dev/restarting-until";
 
+/**
+ * On a NodeState: its agent is stopping for good (the node is drained, shut down or
+ * removed), with why; peers take its addresses over, make-before-break. The next agent on
+ * the node removes it.
+ */
+export const LEAVING_ANNOTATION = "herald.dev/leaving";
+
 export const ANNOUNCEMENT_MODES = ["Local", "Routed"] as const;
 
 /** How this node announces an address: on a real interface (ARP/NDP) or on kube-lb0 (BGP). */

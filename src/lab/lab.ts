@@ -506,6 +506,22 @@ export async function labHeal(ref: LabRef, nodeName: string): Promise<string[]> 
 }
 
 /**
+ * Stops a node's agent the way the kubelet does when its pod goes for good (a node
+ * shutting down): SIGTERM, and wait for it to exit. `heal` starts it again.
+ */
+export async function labStopAgent(ref: LabRef, nodeName: string): Promise<string> {
+  requireRoot();
+  const { state, files, shape } = labState(ref);
+  const node = findNode(shape, nodeName);
+  if (!state.agents) throw new LabError(`lab ${ref.name} runs no agents (--no-agents)`);
+  const pid = pidOf(files, `agent-${node.name}`);
+  if (pid === undefined) return `${node.name}'s agent is not running`;
+  await stopProcesses([pid], 20_000);
+  await files.writeState({ ...state, pids: Object.fromEntries(runningProcesses(files)) });
+  return `${node.name}'s agent stopped`;
+}
+
+/**
  * Restarts a node's agent the way a rolling update does: SIGTERM, wait for it to exit,
  * start a new one. (`fail --mode agent` is a crash: SIGKILL.)
  */

@@ -13,6 +13,7 @@ import {
   labFail,
   labHeal,
   labRestartAgent,
+  labStopAgent,
   labUp,
 } from "../../src/lab/lab.ts";
 import { outageAfter } from "../../src/lab/probe.ts";
@@ -24,6 +25,7 @@ import { requireNetworkTier } from "./require.ts";
 const ref = { name: `lm${process.pid % 100000}` };
 const POLICY = BACKEND === "real" ? "Local" : "Cluster";
 let lab: LabSession;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function announcer(service: string, family: "ipv4" | "ipv6" = "ipv4") {
   const state = await lab.service(service);
@@ -210,6 +212,63 @@ describe("local mode in the lab", { concurrency: false }, () => {
     const failed = samples.filter((s) => !s.ok);
     assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
     assert.equal(await soleHolder(address), node);
+  });
+
+  test("a rolling restart of every agent, one node at a time, loses no request", async () => {
+    const { address } = await settled("web");
+    const nodes = lab.info.nodes.map((n) => n.name);
+    const probe = lab.probe("client", address, {
+      intervalMs: 10,
+      timeoutMs: 2000,
+      durationMs: 30_000,
+    });
+    await sleep(300);
+    const started = Date.now();
+    for (const node of nodes) {
+      await labRestartAgent(ref, node);
+      // As the DaemonSet's maxUnavailable 1 waits for readiness: here, the new agent has
+      // announced and cleared its predecessor's restart mark.
+      await waitUntil(`${node}'s new agent to take over from the old`, async () => {
+        const state = (await lab.api.request(
+          "GET",
+          `/apis/herald.dev/v1alpha1/nodestates/${node}`,
+        )) as { metadata: { annotations?: Record<string, string> } };
+        return state.metadata.annotations?.["herald.dev/restarting-until"] === undefined;
+      });
+    }
+    const tookMs = Date.now() - started;
+    const samples = await probe.result;
+    const during = samples.filter((s) => s.sentAt >= started && s.sentAt < started + tookMs);
+    const failed = samples.filter((s) => !s.ok);
+    assert.ok(during.length > 100, `${during.length} requests during the rollout`);
+    assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+    await settled("web");
+  });
+
+  test("planned maintenance: cordon, stop the agent, power the node off — no request fails", async () => {
+    const { node, address } = await settled("web");
+    const nodePath = `/api/v1/nodes/${node}`;
+    const probe = lab.probe("client", address, {
+      intervalMs: 10,
+      timeoutMs: 2000,
+      durationMs: 12_000,
+    });
+    await sleep(300);
+    try {
+      // As `kubectl drain` then a shutdown: no pause between the steps.
+      await lab.api.mergePatch(nodePath, { spec: { unschedulable: true } });
+      await labStopAgent(ref, node);
+      await labFail(ref, node, "hard");
+      const samples = await probe.result;
+      const failed = samples.filter((s) => !s.ok);
+      assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+      assert.notEqual(await soleHolder(address, node), node);
+    } finally {
+      await labHeal(ref, node);
+      await lab.api.mergePatch(nodePath, { spec: { unschedulable: null } });
+    }
+    // Back in service, it takes back what it wins — make-before-break again.
+    await heldBy(address, node);
   });
 
   test("excluded by label, NotReady, or no local endpoint: the address moves or is withdrawn", async () => {

@@ -12,6 +12,9 @@ import {
   type LargeCommunity,
 } from "./communities.ts";
 
+/** The well-known GRACEFUL_SHUTDOWN community, 65535:0 (RFC 8326). */
+export const GRACEFUL_SHUTDOWN: Community = [65535, 0];
+
 export interface NamedPeer {
   name: string;
   /** The BGPPeer's own labels, which BGPAdvertisement.peerSelector matches. */
@@ -30,6 +33,8 @@ export interface RoutedPrefix {
   prefix: string;
   pool: string;
   family: Family;
+  /** The node is leaving: send it with GRACEFUL_SHUTDOWN (RFC 8326) until it is withdrawn. */
+  gracefulShutdown?: boolean;
 }
 
 /** A routed prefix checked and in canonical form. */
@@ -39,6 +44,7 @@ export interface ParsedPrefix {
   value: bigint;
   length: number;
   pools: string[];
+  gracefulShutdown: boolean;
 }
 
 /** Prefixes exported to one peer with the same attributes: one clause of its filter. */
@@ -101,7 +107,11 @@ export function parseRoutes(
       value,
       length,
       pools: [],
+      gracefulShutdown: route.gracefulShutdown === true,
     };
+    // A prefix shared by several routes is in graceful shutdown only when all of them are.
+    if (!byPrefix.has(prefix)) entry.gracefulShutdown = route.gracefulShutdown === true;
+    else entry.gracefulShutdown &&= route.gracefulShutdown === true;
     if (!entry.pools.includes(route.pool)) entry.pools.push(route.pool);
     byPrefix.set(prefix, entry);
   }
@@ -212,10 +222,16 @@ export function exportGroups(
       .filter((p): p is number => p !== undefined);
     const group: ExportGroup = {
       prefixes: [],
-      communities: uniqueSorted(matching.flatMap((a) => a.communities)),
+      communities: uniqueSorted([
+        ...matching.flatMap((a) => a.communities),
+        ...(prefix.gracefulShutdown ? [GRACEFUL_SHUTDOWN] : []),
+      ]),
       largeCommunities: uniqueSorted(matching.flatMap((a) => a.largeCommunities)),
     };
     if (internal && preferences.length > 0) group.localPreference = Math.max(...preferences);
+    // RFC 8326 §4: towards iBGP peers the sender may lower LOCAL_PREF itself, so that the
+    // route loses even where the receiver does not act on the community.
+    if (internal && prefix.gracefulShutdown) group.localPreference = 0;
     const key = JSON.stringify([group.communities, group.largeCommunities, group.localPreference]);
     const existing = groups.get(key) ?? group;
     existing.prefixes.push(prefix.prefix);

@@ -439,6 +439,20 @@ protocol bgp peer_tor {
       has: ["if net ~ [ 198.19.1.0/28 ] then {"],
     },
     {
+      name: "a leaving node's route carries GRACEFUL_SHUTDOWN (and LOCAL_PREF 0 over iBGP), the others not",
+      overrides: {
+        peers: [peer("tor", { peerASN: 64512 })],
+        routes: [
+          { prefix: "198.19.0.5/32", pool: "routed", family: "IPv4", gracefulShutdown: true },
+          { prefix: "198.19.0.6/32", pool: "routed", family: "IPv4" },
+        ],
+      },
+      has: [
+        "if net ~ [ 198.19.0.5/32 ] then {\n    bgp_community.add((65535, 0));\n    bgp_local_pref = 0;",
+        "if net ~ [ 198.19.0.6/32 ] then {\n    accept;",
+      ],
+    },
+    {
       name: "another virtual interface name",
       overrides: { settings: { virtualInterface: "herald.lb" } },
       has: ['interface "herald.lb";', 'ifname != "herald.lb"'],
