@@ -138,7 +138,9 @@ export function birdConfig(topology: Topology): string {
       // iBGP peers count as multihop unless told: the nodes are on the LAN, and their
       // next hops are themselves.
       ...(topology.options.ibgp ? ["  direct;"] : []),
-      `  ${family} { import all; export none; };`,
+      // RFC 8326: a path with GRACEFUL_SHUTDOWN loses to the others, so a draining
+      // node's traffic moves before it withdraws. (BIRD does not do this by itself.)
+      `  ${family} { import filter { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept; }; export none; };`,
       "}",
       "",
     );

@@ -24,7 +24,7 @@ describe("router configuration", () => {
     assert.equal(routerPeers(v4.nodes).length, 2);
   });
 
-  it("BIRD: passive eBGP with BFD, import all, export none, kernel merges paths", () => {
+  it("BIRD: passive eBGP with BFD, GRACEFUL_SHUTDOWN honoured, export none, kernel merges paths", () => {
     const text = birdConfig(dual);
     for (const line of [
       "router id 198.18.0.1;",
@@ -37,8 +37,8 @@ describe("router configuration", () => {
       "  local fd48:4c42::1 as 64512;",
       "  passive on;",
       "  bfd on;",
-      "  ipv4 { import all; export none; };",
-      "  ipv6 { import all; export none; };",
+      "  ipv4 { import filter { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept; }; export none; };",
+      "  ipv6 { import filter { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept; }; export none; };",
       "protocol bgp node1_v4 from nodes_ipv4 { neighbor 198.18.0.11 as 64513; }",
       "protocol bgp node2_v6 from nodes_ipv6 { neighbor fd48:4c42::12 as 64513; }",
     ])

@@ -14,6 +14,7 @@ import {
   labFail,
   labHeal,
   labRestartAgent,
+  labStopAgent,
   labUp,
 } from "../../src/lab/lab.ts";
 import { routerPaths, routerRoutes, routerSessions } from "../../src/lab/router.ts";
@@ -216,6 +217,47 @@ async function ebgp(router: Router): Promise<void> {
       (s) => s.neighbor === node1.ipv4 || s.neighbor === node1.ipv6,
     );
     assert.deepEqual(afterRestart, before, "node1's sessions went down and up again");
+
+    // Planned maintenance of node2: cordon, stop its agent, power it off, with no pause
+    // between. Its routes first carry GRACEFUL_SHUTDOWN (BIRD, which the lab's BIRD
+    // router honours: LOCAL_PREF 0, so its traffic moves at once), then are withdrawn
+    // before its agent exits: no request through the router fails.
+    const drained = state.nodes[1]!;
+    const probe = lab.probe("client", v4, { intervalMs: 10, timeoutMs: 2000, durationMs: 12_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      await lab.api.mergePatch(`/api/v1/nodes/${drained.name}`, { spec: { unschedulable: true } });
+      const marked = await waitUntil(
+        `${router}: ${drained.name}'s path with GRACEFUL_SHUTDOWN`,
+        async () =>
+          (await routerPaths(state, `${v4}/32`)).find(
+            (p) => p.nexthop === drained.ipv4 && p.communities.includes("65535:0"),
+          ),
+        5000,
+      );
+      if (router === "bird") assert.equal(marked.localPref, 0, JSON.stringify(marked));
+      await labStopAgent(ref, drained.name);
+      await routeVia(
+        state,
+        `${v4}/32`,
+        [node1.ipv4, node3.ipv4],
+        `${drained.name} withdrawn`,
+        1000,
+      );
+      await labFail(ref, drained.name, "hard");
+      const failed = (await probe.result).filter((s) => !s.ok);
+      assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+    } finally {
+      await labHeal(ref, drained.name);
+      await lab.api.mergePatch(`/api/v1/nodes/${drained.name}`, { spec: { unschedulable: null } });
+    }
+    await routeVia(state, `${v4}/32`, allV4, `${drained.name} back after maintenance`);
+    await waitUntil(
+      `${router}: a session per node and family again`,
+      async () =>
+        (await routerSessions(state)).filter((s) => s.state === "Established").length === 6,
+      30_000,
+    );
 
     // A node cut off from the LAN: its next hop goes (BFD, or GoBGP's hold timer).
     await labFail(ref, "node2", "link");
