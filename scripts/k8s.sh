@@ -9,18 +9,22 @@
 #                             else exit 1 without building
 #
 # Environment: HERALD_K8S_VERSION (default v1.37.2), HERALD_ETCD_VERSION (default v3.6.16),
-# HERALD_CACHE (default ~/.cache/herald).
+# HERALD_CACHE (default ~/.cache/herald), HERALD_K8S_BINARIES (default all five; e.g.
+# "kube-apiserver" alone for the oldest supported version, test/min-version_test.ts).
 set -euo pipefail
 
 k8s_version=${HERALD_K8S_VERSION:-v1.37.2}
 etcd_version=${HERALD_ETCD_VERSION:-v3.6.16}
 cache=${HERALD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald}
 out="$cache/k8s-$k8s_version"
-binaries=(kube-apiserver kube-controller-manager kube-proxy kubectl etcd)
+read -r -a binaries <<<"${HERALD_K8S_BINARIES:-kube-apiserver kube-controller-manager kube-proxy kubectl etcd}"
+kube_binaries=()
+for b in "${binaries[@]}"; do [ "$b" = etcd ] || kube_binaries+=("$b"); done
+wants_etcd() { [[ " ${binaries[*]} " == *" etcd "* ]]; }
 
 complete() {
   for b in "${binaries[@]}"; do [ -x "$out/bin/$b" ] || return 1; done
-  [ "$(cat "$out/bin/.etcd-version" 2>/dev/null)" = "$etcd_version" ]
+  ! wants_etcd || [ "$(cat "$out/bin/.etcd-version" 2>/dev/null)" = "$etcd_version" ]
 }
 
 if [ "${1:-}" = "--check" ]; then
@@ -41,7 +45,7 @@ command -v go >/dev/null 2>&1 || {
 mkdir -p "$out/bin" "$out/src/kubernetes" "$out/src/etcd"
 log="$out/build.log"
 : >"$log"
-echo "k8s.sh: building Kubernetes $k8s_version and etcd $etcd_version into $out (log: $log)" >&2
+echo "k8s.sh: building ${binaries[*]} of Kubernetes $k8s_version into $out (log: $log)" >&2
 
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 
@@ -65,18 +69,11 @@ mod_dir=$(go mod download -json "k8s.io/kubernetes@$k8s_version" | sed -n 's/.*"
   sed -n 's#^\t\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 '"$staging_version"'#p' "$mod_dir/go.mod"
   echo ")"
 } >go.mod
-cat >tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-proxy"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
+{
+  printf '//go:build tools\n\npackage tools\n\nimport (\n'
+  for b in "${kube_binaries[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"; done
+  printf ')\n'
+} >tools.go
 go mod tidy -e >>"$log" 2>&1 || true
 # tidy drops requirements only the tools file names when its build tag is off; `go get`
 # puts them back with the versions k8s.io/kubernetes asks for.
@@ -90,7 +87,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date -X $pkg.gitCommit=module-proxy"
 done
-for b in kube-apiserver kube-controller-manager kube-proxy kubectl; do
+for b in "${kube_binaries[@]}"; do
   [ -x "$out/bin/$b" ] && continue
   echo "k8s.sh: go build $b" >&2
   go build -trimpath -ldflags "$ldflags" -o "$out/bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" >>"$log" 2>&1 || {
@@ -101,7 +98,7 @@ for b in kube-apiserver kube-controller-manager kube-proxy kubectl; do
   mv "$out/bin/$b.tmp" "$out/bin/$b"
 done
 
-if [ "$(cat "$out/bin/.etcd-version" 2>/dev/null)" != "$etcd_version" ]; then
+if wants_etcd && [ "$(cat "$out/bin/.etcd-version" 2>/dev/null)" != "$etcd_version" ]; then
   echo "k8s.sh: go build etcd $etcd_version" >&2
   cd "$out/src/etcd"
   rm -f go.mod go.sum
