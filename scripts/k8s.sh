@@ -7,11 +7,21 @@
 #   scripts/k8s.sh            build (or reuse) and print the directory holding the binaries
 #   scripts/k8s.sh --check    print that directory if every binary is already in the cache,
 #                             else exit 1 without building
+#   scripts/k8s.sh --oldest [--check]   the same for the oldest supported release's
+#                             kube-apiserver alone
 #
 # Environment: HERALD_K8S_VERSION (default v1.37.2), HERALD_ETCD_VERSION (default v3.6.16),
 # HERALD_CACHE (default ~/.cache/herald), HERALD_K8S_BINARIES (default all five; e.g.
 # "kube-apiserver" alone for the oldest supported version, test/min-version_test.ts).
 set -euo pipefail
+
+# The oldest Kubernetes Herald supports (docs/install.md): `--oldest` builds its
+# kube-apiserver alone, for test/min-version_test.ts.
+oldest_version=v1.34.4
+if [ "${1:-}" = "--oldest" ]; then
+  shift
+  export HERALD_K8S_VERSION=$oldest_version HERALD_K8S_BINARIES=kube-apiserver
+fi
 
 k8s_version=${HERALD_K8S_VERSION:-v1.37.2}
 etcd_version=${HERALD_ETCD_VERSION:-v3.6.16}

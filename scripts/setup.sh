@@ -36,6 +36,12 @@ ensure_k8s() {
 }
 ensure_kubectl() { ensure_k8s; }
 
+# The oldest Kubernetes Herald supports (docs/install.md): its kube-apiserver alone, for
+# test/min-version_test.ts, built before the tests start rather than inside one.
+ensure_k8s_oldest() {
+  "$herald_root/scripts/k8s.sh" --oldest >/dev/null
+}
+
 # helm, for the chart in deploy/helm/herald (test/helm_test.ts): built from the
 # helm.sh/helm/v4 module by scripts/helm.sh into ~/.cache/herald (a few minutes the first
 # time, at once after) and put first on PATH.

@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 ensure_node
 ensure_kubectl
+ensure_k8s_oldest
 ensure_helm
 ensure_promtool
 ensure_network_tools

@@ -58,6 +58,8 @@ export interface ClusterOptions {
    */
   bookmarkIntervalMs?: number;
   backend?: Backend;
+  /** A real API server only: this kube-apiserver binary instead of the cache's. */
+  apiserver?: string;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
@@ -66,7 +68,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   let real: RealKube | undefined;
   let kubeconfig: string;
   if (backend === "real") {
-    real = await RealKube.start({ controllerManager: options.controllerManager ?? false });
+    real = await RealKube.start({
+      controllerManager: options.controllerManager ?? false,
+      ...(options.apiserver ? { apiserver: options.apiserver } : {}),
+    });
     kubeconfig = real.adminKubeconfig();
   } else {
     devkube = await DevKube.start({ bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });

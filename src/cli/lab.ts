@@ -18,6 +18,7 @@ export interface LabUpCommandOptions extends LabRef {
   ibgp?: boolean;
   kube?: "devkube" | "real";
   proxyMode?: "nftables" | "iptables" | "ipvs";
+  image?: string;
 }
 
 export interface LabDemoCommandOptions {

@@ -252,6 +252,11 @@ export function buildProgram(): Command {
         "kube-proxy's mode with --kube real (default nftables; ipvs needs the kernel's IPVS)",
       ).choices(["nftables", "iptables", "ipvs"]),
     )
+    .option(
+      "--image <layout>",
+      "run the controller, agents and BIRD from Herald's image (an OCI layout, LAYOUT[:TAG]; " +
+        "npm run image builds dist/image) instead of the source tree",
+    )
     .action(async (options: LabUpCommandOptions) => {
       const { runLabUp } = await import("./lab.ts");
       process.exitCode = await runLabUp(options, labOutput);

@@ -50,6 +50,7 @@ import {
 } from "./router.ts";
 import { labDir, LabFiles, type FailureMode, type LabState } from "./state.ts";
 import { LabError } from "./error.ts";
+import { IMAGE_ENTRYPOINT, imageRootfs, inImage } from "./image.ts";
 import { labState, type LabRef } from "./status.ts";
 import {
   API_PORT,
@@ -94,6 +95,8 @@ export interface UpOptions extends LabRef {
   readonly kube?: KubeBackend;
   /** kube-proxy's mode with kube "real" (default nftables); "ipvs" is refused with the reason. */
   readonly proxyMode?: ProxyMode | "ipvs";
+  /** Run the controller, agents and BIRD from this image (an OCI layout, LAYOUT[:TAG]). */
+  readonly image?: string;
 }
 
 export interface UpResult {
@@ -145,7 +148,8 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
   try {
-    return await build(shape, files, options.agents, kubeBin, interrupted.signal);
+    const image = options.image ? await imageRootfs(options.image) : null;
+    return await build(shape, files, options.agents, kubeBin, image, interrupted.signal);
   } catch (error) {
     await labDown({ name: options.name, dir: files.dir }).catch(() => {});
     throw error;
@@ -183,10 +187,11 @@ async function build(
   files: LabFiles,
   agents: boolean,
   kubeBin: string | null,
+  image: string | null,
   signal: AbortSignal,
 ): Promise<UpResult> {
   const allNodes = shape.nodes.map((node) => node.name);
-  const run: LabRun = { shape, files, agents, kubeBin };
+  const run: LabRun = { shape, files, agents, kubeBin, image };
   // State first: a down after a failure anywhere below finds what to undo.
   await files.writeState(stateOf(run, allNodes, {}));
   await files.writeBackends(allNodes);
@@ -599,10 +604,18 @@ interface LabRun {
   readonly agents: boolean;
   /** --kube real: the binaries' directory; null on devkube. */
   readonly kubeBin: string | null;
+  /** --image: the image's unpacked rootfs the controller, agents and BIRD run in; null: the source tree. */
+  readonly image: string | null;
 }
 
 function runOf(state: LabState, files: LabFiles, shape: Topology): LabRun {
-  return { shape, files, agents: state.agents, kubeBin: state.kubeBin ?? null };
+  return {
+    shape,
+    files,
+    agents: state.agents,
+    kubeBin: state.kubeBin ?? null,
+    image: state.image ?? null,
+  };
 }
 
 /** The controller's and agents' kubeconfig: their ServiceAccounts' on a real API server. */
@@ -616,8 +629,17 @@ function kubeProxySpecOf(run: LabRun, node: LabNode): ProcessSpec {
   return kubeProxySpec(node, run.files, run.kubeBin!, run.shape.options.proxyMode ?? "nftables");
 }
 
+/** A Herald process of the lab, from the source tree or, with --image, from the image. */
+function heraldSpec(
+  run: LabRun,
+  spec: { role: string; namespace: string | null; args: string[] },
+): ProcessSpec {
+  if (run.image === null) return spec;
+  return { ...spec, program: inImage(run.image, run.files.dir, IMAGE_ENTRYPOINT) };
+}
+
 function controllerSpec(run: LabRun): ProcessSpec {
-  return {
+  return heraldSpec(run, {
     role: "controller",
     namespace: null,
     args: [
@@ -633,7 +655,7 @@ function controllerSpec(run: LabRun): ProcessSpec {
       "--health-address",
       "127.0.0.1:0",
     ],
-  };
+  });
 }
 
 function endpointsSpec(files: LabFiles): ProcessSpec {
@@ -650,7 +672,7 @@ function backendSpec(node: LabNode, files: LabFiles): ProcessSpec {
 
 function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
   const { files } = run;
-  return {
+  return heraldSpec(run, {
     role: `agent-${node.name}`,
     namespace: node.namespace,
     args: [
@@ -673,26 +695,27 @@ function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
       "--log-level",
       "info",
     ],
-  };
+  });
 }
 
 /** A node's agent and, beside it, its BIRD: the two containers of the agent's pod. */
 function agentSpecs(run: LabRun, node: LabNode): ProcessSpec[] {
-  return [agentSpec(run, node), birdSidecarSpec(node, run.files)];
+  return [agentSpec(run, node), birdSidecarSpec(node, run)];
 }
 
 /**
  * BIRD as the agent pod's sidecar container runs it (deploy/): started once the agent has
  * written a configuration, and started again when it exits, as the kubelet would.
  */
-function birdSidecarSpec(node: LabNode, files: LabFiles): ProcessSpec {
+function birdSidecarSpec(node: LabNode, run: LabRun): ProcessSpec {
   const script =
     'while :; do if [ -s "$1/bird.conf" ]; then bird -f -c "$1/bird.conf" -s "$1/bird.ctl"; fi; sleep 0.2; done';
+  const sidecar = ["sh", "-c", script, "bird-sidecar"];
   return {
     role: `bird-${node.name}`,
     namespace: node.namespace,
-    program: ["sh", "-c", script, "bird-sidecar"],
-    args: [join(files.bird, node.name)],
+    program: run.image === null ? sidecar : inImage(run.image, run.files.dir, sidecar),
+    args: [join(run.files.bird, node.name)],
   };
 }
 
@@ -789,6 +812,7 @@ function stateOf(run: LabRun, backends: readonly string[], pids: Record<string, 
     agents: run.agents,
     hostInterface: shape.host.interface,
     kubeBin: run.kubeBin,
+    image: run.image,
     pids,
   };
 }

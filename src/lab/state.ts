@@ -16,6 +16,8 @@ export interface LabState extends LabInfo {
   hostInterface: string;
   /** --kube real: the directory of kube-proxy and the control plane's binaries. */
   kubeBin?: string | null;
+  /** --image: the unpacked rootfs the lab's Herald processes run in. */
+  image?: string | null;
   /** role -> pid when last written; the pid files are the record `down` trusts. */
   pids: Record<string, number>;
 }

@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   readonly dir: string;
   /** The directory with the binaries (kubernetesBinaries()). */
   readonly bin: string;
+  /** Another kube-apiserver than bin's: an older release, for the minimum-version test. */
+  readonly apiserver?: string;
   /** The API server's bind and advertise address; the serving certificate names it. */
   readonly address: string;
   readonly port: number;
@@ -129,7 +131,7 @@ export function controlPlaneCommands(
       "warn",
     ],
     apiserver: [
-      bin("kube-apiserver"),
+      options.apiserver ?? bin("kube-apiserver"),
       "--etcd-servers",
       etcdClient,
       "--bind-address",

@@ -24,6 +24,8 @@ export interface RealKubeOptions {
   readonly keep?: boolean;
   /** Write an audit log (auditLog), to count the requests each client makes. */
   readonly audit?: boolean;
+  /** Another kube-apiserver binary than the cache's (an older release). */
+  readonly apiserver?: string;
 }
 
 const START_TIMEOUT_MS = 90_000;
@@ -61,6 +63,7 @@ export class RealKube {
       etcdPort: etcdPort!,
       etcdPeerPort: etcdPeerPort!,
       ...(options.audit ? { auditLog: join(dir, "audit.log") } : {}),
+      ...(options.apiserver ? { apiserver: options.apiserver } : {}),
     };
     const children: { name: string; child: ChildProcess }[] = [];
     const kube = new RealKube(
