@@ -83,13 +83,7 @@ try {
   const started = Date.now();
   for (const node of state.nodes.map((n) => n.name)) {
     await labRestartAgent(ref, node);
-    await waitUntil(`${node}'s new agent announcing`, async () => {
-      const object = (await lab.api.request(
-        "GET",
-        `/apis/herald.dev/v1alpha1/nodestates/${node}`,
-      )) as { metadata: { annotations?: Record<string, string> } };
-      return object.metadata.annotations?.["herald.dev/restarting-until"] === undefined;
-    });
+    await lab.agentTookOver(node);
   }
   const tookMs = Date.now() - started;
   const samples = await probe.result;

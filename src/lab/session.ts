@@ -213,6 +213,25 @@ export class LabSession {
     };
   }
 
+  /**
+   * Waits until `node`'s restarted agent has taken over: it clears the restart mark its
+   * predecessor left once it announces again (what a DaemonSet rollout waits for, as
+   * readiness).
+   */
+  async agentTookOver(node: string, timeoutMs = 15_000): Promise<void> {
+    await waitUntil(
+      `${node}'s new agent to take over from the old`,
+      async () => {
+        const state = (await this.api.request(
+          "GET",
+          `/apis/herald.dev/v1alpha1/nodestates/${node}`,
+        )) as { metadata: { annotations?: Record<string, string> } };
+        return state.metadata.annotations?.["herald.dev/restarting-until"] === undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   async events(name: string): Promise<{ reason: string; message: string; source: string }[]> {
     const list = (await this.api.request(
       "GET",

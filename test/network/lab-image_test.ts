@@ -80,13 +80,7 @@ describe("the lab running Herald from its image", { concurrency: false }, () => 
     });
     assert.equal(await lab.curl("client", address), holder);
     await labRestartAgent(ref, holder);
-    await waitUntil("the restarted agent to clear its restart mark", async () => {
-      const state = (await lab.api.request(
-        "GET",
-        `/apis/herald.dev/v1alpha1/nodestates/${holder}`,
-      )) as { metadata: { annotations?: Record<string, string> } };
-      return state.metadata.annotations?.["herald.dev/restarting-until"] === undefined;
-    });
+    await lab.agentTookOver(holder);
     // Read once it runs (right after the start it may still be on its way into the chroot).
     assert.equal(processView(`agent-${holder}`).root, rootfs);
     assert.equal(await lab.curl("client", address), holder);

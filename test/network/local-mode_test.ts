@@ -226,15 +226,8 @@ describe("local mode in the lab", { concurrency: false }, () => {
     const started = Date.now();
     for (const node of nodes) {
       await labRestartAgent(ref, node);
-      // As the DaemonSet's maxUnavailable 1 waits for readiness: here, the new agent has
-      // announced and cleared its predecessor's restart mark.
-      await waitUntil(`${node}'s new agent to take over from the old`, async () => {
-        const state = (await lab.api.request(
-          "GET",
-          `/apis/herald.dev/v1alpha1/nodestates/${node}`,
-        )) as { metadata: { annotations?: Record<string, string> } };
-        return state.metadata.annotations?.["herald.dev/restarting-until"] === undefined;
-      });
+      // As the DaemonSet's maxUnavailable 1 waits for readiness.
+      await lab.agentTookOver(node);
     }
     const tookMs = Date.now() - started;
     const samples = await probe.result;
