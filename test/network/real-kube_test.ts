@@ -94,7 +94,9 @@ async function servedBy(
   const address = (await lab.service(service)).addresses[0]!;
   await waitUntil(`${address} served by ${wanted} from ${where}`, async () => {
     const seen = new Set<string>();
-    for (let i = 0; i < 6 * nodes.length; i++) {
+    // Enough in a row that a stale endpoint still in kube-proxy's rules (one of two, each
+    // request choosing at random) shows: 20 misses it once in a million.
+    for (let i = 0; i < Math.max(20, 6 * nodes.length); i++) {
       const answer = await lab.get(where, address).catch(() => undefined);
       if (answer?.status !== 200) return false;
       seen.add(answer.node);
