@@ -310,6 +310,8 @@ describe("the agent DaemonSet", () => {
       "sidecar",
       "--bird-dir",
       "/run/herald/bird",
+      "--daemonset",
+      "herald-agent",
       "--metrics-address",
       "$(HOST_IP):7475",
       "--health-address",

@@ -89,6 +89,10 @@ describe("RBAC of deploy/herald.yaml", { skip }, () => {
     [agent, "watch", "secrets/herald-agent-bgp", "herald-system", true],
     [agent, "list", "secrets/bgp-password", "herald-system", false],
     [agent, "get", "secrets/herald-agent-key", "herald-system", false],
+    // Its own DaemonSet, read on SIGTERM (an uninstall, or no longer selecting the node).
+    [agent, "get", "daemonsets.apps/herald-agent", "herald-system", true],
+    [agent, "get", "daemonsets.apps/other", "herald-system", false],
+    [agent, "list", "daemonsets.apps", "herald-system", false],
   ];
 
   it("grants each component what it needs and refuses the rest (kubectl auth can-i --as)", async () => {

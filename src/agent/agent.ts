@@ -29,8 +29,10 @@ import type { AddressDecision, NodeInfo } from "./announcements.ts";
 import { electAnnouncer } from "./election.ts";
 import {
   endpointsByService,
+  daemonSetVerdict,
   nodeInfo,
   nodeLeaving,
+  type DaemonSetObject,
   nodeInternalAddresses,
   serviceInfo,
   type AgentConfigObject,
@@ -88,6 +90,12 @@ export interface AgentOptions {
   namespace: string;
   /** Name of the Secret holding the detector's HMAC key under `key`. */
   keySecret?: string;
+  /**
+   * The DaemonSet this agent runs in (deploy/: herald-agent), read on SIGTERM: gone or
+   * being deleted means Herald is being removed, no longer selecting this node means no
+   * agent comes back here. Unset (the lab, an agent run by hand): neither is checked.
+   */
+  daemonSet?: string;
   classOnly?: boolean;
   kernel: Kernel;
   detector: DetectorFactory;
@@ -155,6 +163,8 @@ export class Agent {
   private leaving: string | undefined;
   /** Local addresses another node claimed after this one took them (snapshot()). */
   private claimedAfterUs: ReadonlySet<string> = new Set();
+  /** The agent could read its DaemonSet when it started (readDaemonSet). */
+  private daemonSetReadable = false;
   /** Reconcile passes completed, so that leave() knows one ran after it began. */
   private reconcilePasses = 0;
   /** address -> the repeats of its gratuitous ARP / NA, cancelled when the address leaves. */
@@ -294,6 +304,15 @@ export class Agent {
       // it among the nodes able to hold each address from their first election on.
       this.interfaces = await this.options.kernel.listInterfaces().catch(() => []);
       await this.reporter.publishInterfaces(this.interfaces);
+      if (this.options.daemonSet) {
+        const daemonSet = await this.readDaemonSet();
+        this.daemonSetReadable = daemonSet !== undefined && daemonSet !== "refused";
+        if (!this.daemonSetReadable)
+          this.log.warn(
+            { daemonSet: this.options.daemonSet },
+            "cannot read this agent's DaemonSet: an uninstall will leave its addresses on the kernel",
+          );
+      }
       await this.refreshConfig();
       this.requestReconcile();
       this.scheduleResync();
@@ -304,8 +323,10 @@ export class Agent {
       });
     }
     if (this.synced) {
-      const leaving = this.leavingReason();
-      if (leaving) await this.leave(leaving);
+      const verdict = await this.daemonSetVerdict();
+      const leaving = verdict && "leaving" in verdict ? verdict.leaving : this.leavingReason();
+      if (verdict && "uninstall" in verdict) await this.uninstall(verdict.uninstall);
+      else if (leaving) await this.leave(leaving);
       else await this.reporter.markRestarting();
     }
     this.running = false;
@@ -319,6 +340,57 @@ export class Agent {
     for (const repeats of this.repeating.values()) repeats.abort();
     await this.detector?.stop();
     await Promise.race([this.events.flush(), this.clock.sleep(2000)]);
+  }
+
+  /**
+   * This agent's DaemonSet: the object; null when it is gone (404); "refused" when the API
+   * server will not say (401/403: its ServiceAccount or RBAC gone); undefined when it did
+   * not answer within a second.
+   */
+  private async readDaemonSet(): Promise<DaemonSetObject | null | "refused" | undefined> {
+    const name = this.options.daemonSet;
+    if (!name) return undefined;
+    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(this.options.namespace)}/daemonsets/${encodeURIComponent(name)}`;
+    const read = this.raw.request("GET", path).then(
+      (object) => object as DaemonSetObject,
+      (error: unknown) => {
+        if (!(error instanceof ApiError)) return undefined;
+        if (error.code === 404) return null;
+        return error.code === 401 || error.code === 403 ? ("refused" as const) : undefined;
+      },
+    );
+    return Promise.race([read, this.clock.sleep(1000).then(() => undefined)]);
+  }
+
+  /** What this agent's DaemonSet says about the stop (cluster-view.ts). */
+  private async daemonSetVerdict(): Promise<ReturnType<typeof daemonSetVerdict>> {
+    const name = this.options.daemonSet;
+    if (!name) return undefined;
+    const daemonSet = await this.readDaemonSet();
+    // Unanswered: assume a rolling update, the safe guess for traffic.
+    if (daemonSet === undefined) return undefined;
+    if (daemonSet === "refused") {
+      // Readable when this agent started: what took the right away is an uninstall that
+      // deleted the RBAC or the ServiceAccount before the DaemonSet's Pods stopped.
+      return this.daemonSetReadable
+        ? {
+            uninstall: `its DaemonSet ${name} can no longer be read (RBAC or ServiceAccount removed)`,
+          }
+        : undefined;
+    }
+    return daemonSetVerdict(daemonSet, name, this.nodes.get(this.options.nodeName));
+  }
+
+  /**
+   * Herald is being removed: no agent will come back on any node, so nothing that stays
+   * on the kernel would ever be withdrawn. Remove every address this agent put there.
+   */
+  private async uninstall(reason: string): Promise<void> {
+    this.log.info({ reason }, "stopping for good: withdrawing every address");
+    this.running = false;
+    while (this.reconciling) await this.clock.sleep(20);
+    this.interfaces = await this.options.kernel.listInterfaces().catch(() => this.interfaces);
+    await this.applyAddresses([]);
   }
 
   /**

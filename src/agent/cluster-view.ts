@@ -77,6 +77,36 @@ export function nodeLeaving(node: NodeObject, cordon: boolean): string | undefin
   return undefined;
 }
 
+/** The fields of an apps/v1 DaemonSet the agent reads (its own, on SIGTERM). */
+export interface DaemonSetObject {
+  metadata?: { name?: string; deletionTimestamp?: string | Date };
+  spec?: { template?: { spec?: { nodeSelector?: Record<string, string> } } };
+}
+
+/**
+ * What the agent's own DaemonSet says about a SIGTERM: "uninstall" when it is gone or
+ * being deleted (no agent will come back on any node: withdraw everything), "leaving"
+ * when it no longer selects this node (no replacement comes here: hand over), else
+ * undefined (a rolling update: a new agent follows).
+ */
+export function daemonSetVerdict(
+  daemonSet: DaemonSetObject | null,
+  name: string,
+  node: NodeObject | undefined,
+): { uninstall: string } | { leaving: string } | undefined {
+  if (daemonSet === null) return { uninstall: `DaemonSet ${name} is gone` };
+  if (daemonSet.metadata?.deletionTimestamp)
+    return { uninstall: `DaemonSet ${name} is being deleted` };
+  const selector = daemonSet.spec?.template?.spec?.nodeSelector ?? {};
+  const labels = node?.metadata?.labels ?? {};
+  const unmatched = Object.entries(selector).find(([key, value]) => labels[key] !== value);
+  if (unmatched)
+    return {
+      leaving: `DaemonSet ${name} no longer selects this node (${unmatched[0]}=${unmatched[1]})`,
+    };
+  return undefined;
+}
+
 export function nodeInfo(
   node: NodeObject,
   options: { handoverOnCordon: boolean } = { handoverOnCordon: true },

@@ -16,6 +16,7 @@ export interface AgentCommandOptions {
   nodeName?: string;
   namespace: string;
   keySecret: string;
+  daemonset?: string;
   classOnly: boolean;
   birdDir?: string;
   birdMode: BirdMode;
@@ -36,6 +37,7 @@ export async function runAgent(options: AgentCommandOptions, log: Logger): Promi
     nodeName: options.nodeName,
     namespace: options.namespace,
     keySecret: options.keySecret,
+    ...(options.daemonset ? { daemonSet: options.daemonset } : {}),
     classOnly: options.classOnly,
     birdDir: options.birdDir,
     birdMode: options.birdMode,

@@ -129,6 +129,11 @@ export function addAgentCommand(program: Command): void {
       false,
     )
     .option(
+      "--daemonset <name>",
+      "the DaemonSet this agent runs in, read on SIGTERM: gone or being deleted, the agent " +
+        "withdraws every address; no longer selecting this node, it hands them over",
+    )
+    .option(
       "--bird-dir <dir>",
       "where BIRD's configuration and control socket live (default /run/herald/bird-NODE)",
     )
