@@ -7,7 +7,7 @@
 // root before chroot. The process runs as root with the lab's capabilities, as the
 // DaemonSet's containers do (docs/lab.md).
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +55,7 @@ export async function imageRootfs(reference: string): Promise<string> {
   const bundle = join(cache, `lab-image-${digest}`);
   const rootfs = join(bundle, "rootfs");
   if (existsSync(join(rootfs, ...IMAGE_ENTRYPOINT[1].split("/")))) return rootfs;
+  pruneUnpacked(cache);
   const { stdout } = await run("bash", [UMOCI_SCRIPT], { maxBuffer: 1 << 20 });
   const umoci = join(stdout.trim().split("\n").at(-1)!, "umoci");
   await run("rm", ["-rf", bundle]);
@@ -68,6 +69,15 @@ export async function imageRootfs(reference: string): Promise<string> {
     );
   }
   return rootfs;
+}
+
+/** Each build of the image is another digest: keep the two unpacked most recently. */
+function pruneUnpacked(cache: string): void {
+  const unpacked = readdirSync(cache)
+    .filter((name) => name.startsWith("lab-image-"))
+    .map((name) => ({ path: join(cache, name), at: statSync(join(cache, name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const old of unpacked.slice(2)) rmSync(old.path, { recursive: true, force: true });
 }
 
 /**
