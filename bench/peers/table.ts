@@ -170,7 +170,7 @@ export function peersBlock(result: PeersResult): string {
     `Measured ${result.date.slice(0, 10)} in one lab on real Kubernetes (${result.nodes} nodes, ` +
       "kube-apiserver, real kube-proxy), both at once, each with its own `loadBalancerClass` " +
       "and address range; the client probes from behind the router. " +
-      `${result.machineLoad.note}. kube-vip is not in the table: ${result.versions.kubeVip}. ` +
+      `${result.machineLoad.note}. kube-vip is not in the table: ${oneLine(result.versions.kubeVip)} ` +
       "Reproduce with `npm run bench -- peers` (as root; `--trials`, `--drain-trials`, " +
       "`--services` for a shorter run), which builds MetalLB with `scripts/peers.sh` and " +
       "writes `bench/results/peers.json`; `node bench/peers/table.ts` rewrites this table from it.",
@@ -205,3 +205,9 @@ export async function updateComparison(
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await updateComparison();
+
+/** The Go command's message as one sentence: its escaped line breaks and tabs as spaces. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\\[nt]|\s+/g, " ").trim();
+  return /[.!?]$/.test(flat) ? flat : `${flat}.`;
+}
