@@ -26,8 +26,6 @@ import {
   backendPod,
   backendPodName,
   INSTALL_NAMESPACE,
-  AGENT_DAEMONSET,
-  agentDaemonSet,
   namespaceObject,
   nodeObject,
 } from "./objects.ts";
@@ -339,8 +337,6 @@ async function installCluster(
   await api.ensure(ns.collection, ns.body);
   const secret = agentKeySecret(randomBytes(32));
   await api.ensure(secret.collection, secret.body);
-  const daemonSet = agentDaemonSet();
-  await api.ensure(daemonSet.collection, daemonSet.body);
   const now = new Date();
   await Promise.all(
     shape.nodes.map(async (node) => {
@@ -692,8 +688,6 @@ function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
       join(files.bird, node.name),
       "--bird-mode",
       "sidecar",
-      "--daemonset",
-      AGENT_DAEMONSET,
       "--metrics-address",
       "0",
       "--health-address",

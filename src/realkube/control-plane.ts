@@ -203,10 +203,8 @@ export function controlPlaneCommands(
       // NotReady after 40 s without heartbeats and taint them, and the taint eviction
       // controller would then delete their Pods. Herald's own failure detector, not the
       // kubelet's heartbeat, is what the lab measures.
-      // No DaemonSet controller either: the lab's agents are processes, and its stand-in
-      // DaemonSet (read by the agents on SIGTERM) must not spawn Pods that never run.
       "--controllers",
-      "*,-node-lifecycle-controller,-taint-eviction-controller,-daemonset-controller",
+      "*,-node-lifecycle-controller,-taint-eviction-controller",
     ],
   };
 }

@@ -435,20 +435,4 @@ describe("local mode in the lab", { concurrency: false }, () => {
     // Nothing else broke: the service is still served.
     assert.ok((await lab.curl("client", address)).startsWith("node"));
   });
-
-  // Last: it stops every agent and deletes the DaemonSet stand-in.
-  test("uninstall: with the agents' DaemonSet deleted, each stopping agent withdraws every address", async () => {
-    const { address } = await settled("web");
-    assert.equal((await lab.holders(address)).length, 1);
-    await lab.api.request(
-      "DELETE",
-      "/apis/apps/v1/namespaces/herald-system/daemonsets/herald-agent",
-    );
-    for (const node of lab.info.nodes.map((n) => n.name)) await labStopAgent(ref, node);
-    assert.deepEqual(await lab.holders(address), [], "no kernel holds the address any more");
-    for (const node of lab.info.nodes) {
-      const owned = await lab.exec(node.name, ["ip", "-o", "addr", "show"]);
-      assert.doesNotMatch(owned, /metric 7474/, `${node.name} still holds an address of Herald's`);
-    }
-  });
 });
