@@ -4,13 +4,18 @@
 //   local drain    cordon the announcing node, SIGTERM its agent, power it off, no pause
 //   rolling        restart every node's agent in turn, each once its successor announces
 //   routed drain   the same drain for a routed address, through the router's ECMP
-// Records failed requests and how long the stopping agent took (its handover).
-// Prints one JSON object. Usage: node bench/maintenance.ts [trials]
+// Records failed requests and how long the stopping agent took (its handover); for the
+// local drain also how often the router's neighbour entry moved, and which failures were
+// connections in flight at that instant (reset by the new holder, as in any layer-2
+// handover) and which were not.
+// Prints one JSON object. Usage: node bench/maintenance.ts [trials] [routed trials]
 import { labDown, labFail, labHeal, labRestartAgent, labStopAgent, labUp } from "../src/lab/lab.ts";
+import { failuresAtMoves, neighbourMoves } from "../src/lab/neighbour-moves.ts";
 import type { ProbeSample } from "../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
 
-const trials = Number(process.argv[2] ?? 5);
+const trials = Number(process.argv[2] ?? 20);
+const routedTrials = Number(process.argv[3] ?? 5);
 const ref = { name: "bench-maint" };
 const PROBE = { intervalMs: 10, timeoutMs: 2000 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -22,8 +27,14 @@ const setCordon = (node: string, unschedulable: boolean | null) =>
   lab.api.mergePatch(`/api/v1/nodes/${node}`, { spec: { unschedulable } });
 const failedOf = (samples: readonly ProbeSample[]) => samples.filter((s) => !s.ok).length;
 
-/** Cordon, stop the agent, power off; then heal and uncordon. */
+/**
+ * Cordon, stop the agent, power off; then heal and uncordon. For a local address, also how
+ * the router's neighbour entry moved and which failed requests were in flight at a move
+ * (neighbour-moves.ts: the one loss no layer-2 handover avoids).
+ */
 async function drain(node: string, address: string) {
+  const initial = await lab.routerNeighbour(address);
+  const watch = lab.watchNeighbours("router");
   const probe = lab.probe("client", address, { ...PROBE, durationMs: 12_000 });
   await sleep(300);
   const started = Date.now();
@@ -33,12 +44,17 @@ async function drain(node: string, address: string) {
   const agentStopMs = Date.now() - stopping;
   await labFail(ref, node, "hard");
   const samples = await probe.result;
+  const moves = neighbourMoves(await watch.stop(), address, initial);
   await labHeal(ref, node);
   await setCordon(node, null);
+  const { atMove, other } = failuresAtMoves(samples, moves);
   return {
     node,
     requests: samples.filter((s) => s.sentAt >= started).length,
     failed: failedOf(samples),
+    routerMoves: moves.length,
+    resetInFlightAtMove: atMove.length,
+    failedOtherwise: other.length,
     agentStopMs,
   };
 }
@@ -94,10 +110,12 @@ try {
   };
   process.stderr.write(`rolling restart: ${JSON.stringify(rolling)}\n`);
 
-  for (let trial = 0; trial < trials; trial++) {
+  for (let trial = 0; trial < routedTrials; trial++) {
     const node = state.nodes[trial % state.nodes.length]!.name;
     routed.push(await drain(node, bgp));
-    process.stderr.write(`routed drain ${trial + 1}/${trials}: ${JSON.stringify(routed.at(-1))}\n`);
+    process.stderr.write(
+      `routed drain ${trial + 1}/${routedTrials}: ${JSON.stringify(routed.at(-1))}\n`,
+    );
     // The healed node's sessions come back (BFD, then BGP) before the next trial.
     await sleep(8000);
   }
@@ -109,12 +127,16 @@ try {
 console.log(
   JSON.stringify({
     trials,
+    routedTrials,
     nodes: 3,
     probe: { ...PROBE, note: "a GET on a new connection every 10 ms from behind the router" },
     drain:
       "cordon the node, SIGTERM its agent and wait for it to exit, power the node off; no pause",
     localDrain: {
       failed: stats(local.map((t) => t.failed)),
+      routerMoves: stats(local.map((t) => t.routerMoves)),
+      resetInFlightAtMove: stats(local.map((t) => t.resetInFlightAtMove)),
+      failedOtherwise: stats(local.map((t) => t.failedOtherwise)),
       agentStopMs: stats(local.map((t) => t.agentStopMs)),
       samples: local,
     },

@@ -112,6 +112,11 @@ export interface AgentOptions {
 
 /** Full reconcile even without changes, to repair drift. */
 const RESYNC_MS = 10_000;
+/**
+ * How long a reconcile waits for the first round of its new announcements (an arping or
+ * ndisc6 run, milliseconds) before it publishes NodeState anyway.
+ */
+const FIRST_ROUND_WAIT_MS = 1000;
 
 export class Agent {
   private readonly options: AgentOptions;
@@ -169,6 +174,12 @@ export class Agent {
   private reconcilePasses = 0;
   /** address -> the repeats of its gratuitous ARP / NA, cancelled when the address leaves. */
   private readonly repeating = new Map<string, AbortController>();
+  /**
+   * address -> the other node its Services' annotations named at the last reconcile ("" for
+   * none): an announcement goes out again when that changes to another node, not for as
+   * long as it names the node this one took the address from.
+   */
+  private readonly namedElsewhere = new Map<string, string>();
   /** Interfaces whose ARP sysctls could not be set, with why. */
   private readonly sysctlProblems = new Map<string, string>();
   /** Interfaces whose ARP sysctls this agent has set. */
@@ -706,7 +717,7 @@ export class Agent {
     const failed = await this.applyAddresses(desiredAddresses(plan, virtual));
     const local = plan.local.filter((d) => !failed.has(d.address));
     const routed = virtual === undefined ? [] : plan.routed.filter((d) => !failed.has(d.address));
-    const added = this.announceNew(local);
+    const { added, firstRounds } = this.announceNew(local);
     this.remember(local, routed, virtual, new Set(added.map((d) => d.address)));
     await this.updateRouting(routed);
     for (const family of ["IPv4", "IPv6"] as const) {
@@ -729,6 +740,10 @@ export class Agent {
         );
       }
     }
+    // NodeState says an address is here once its first announcement is out: a node handing
+    // it over lets go when it reads that, and the neighbours must follow this node by then.
+    if (firstRounds.length > 0)
+      await Promise.race([Promise.all(firstRounds), this.clock.sleep(FIRST_ROUND_WAIT_MS)]);
     this.reporter.publish({
       decisions: [...plan.decisions],
       announced: this.announcements(),
@@ -792,7 +807,10 @@ export class Agent {
         announcedBy.set(entry.address, holders);
         const mine = this.announced.get(entry.address);
         const theirs = entry.since ? Date.parse(entry.since) : NaN;
-        if (mine?.mode === "Local" && theirs > mine.since) claimedAfterUs.add(entry.address);
+        // Not against a node this one holds off: it is about to win the address back,
+        // and two holders announcing in turn would move the neighbours to and fro.
+        if (mine?.mode === "Local" && theirs > mine.since && !this.liveness.holdingOff(name))
+          claimedAfterUs.add(entry.address);
       }
     }
     this.claimedAfterUs = claimedAfterUs;
@@ -889,27 +907,43 @@ export class Agent {
    * The announcement effector: gratuitous ARP / NA for every local address this agent did
    * not announce before — not only those it just added: after a restart, or when it takes
    * back an address it never removed, the network may still send the traffic to the node
-   * that held it meanwhile. The same when the Service says another node announces it now
-   * (the annotation is written only after that node's own announcement went out).
-   * Returns the addresses it started announcing; stops the repeats of those that left.
+   * that held it meanwhile. Again when there is news that the neighbours may follow
+   * another node: a node claimed the address after this one did, or the Service's
+   * annotation (written only after that node's own announcement went out) turned to it.
+   * Returns the addresses it started announcing and when each first round is out; stops
+   * the repeats of those that left.
    */
-  private announceNew(local: readonly AddressDecision[]): AddressDecision[] {
+  private announceNew(local: readonly AddressDecision[]): {
+    added: AddressDecision[];
+    firstRounds: Promise<unknown>[];
+  } {
+    const named = new Map(local.map((d) => [d.address, this.announcedElsewhere(d)]));
     // An address being handed over is never announced again here: the new holder's
     // announcement is the one the neighbours must follow.
-    const added = local.filter(
-      (d) =>
-        this.announced.get(d.address)?.mode !== "Local" ||
-        (d.handingOverTo === undefined &&
-          (this.claimedAfterUs.has(d.address) || this.announcedElsewhere(d))),
-    );
+    const added = local.filter((d) => {
+      if (this.announced.get(d.address)?.mode !== "Local") return true;
+      if (d.handingOverTo !== undefined) return false;
+      const now = named.get(d.address)!;
+      const turned = now !== "" && now !== (this.namedElsewhere.get(d.address) ?? "");
+      return (turned && !this.liveness.holdingOff(now)) || this.claimedAfterUs.has(d.address);
+    });
+    this.namedElsewhere.clear();
+    for (const [address, node] of named) this.namedElsewhere.set(address, node);
+    const firstRounds: Promise<unknown>[] = [];
     for (const decision of added) {
       const iface = decision.interface!;
       // Repeats stop when the address leaves this node (below) or the agent stops.
       const repeats = new AbortController();
       this.repeating.get(decision.address)?.abort();
       this.repeating.set(decision.address, repeats);
-      void this.options.kernel
-        .announce(iface, decision.address, this.settings.garp, repeats.signal)
+      const first = this.options.kernel.announce(
+        iface,
+        decision.address,
+        this.settings.garp,
+        repeats.signal,
+      );
+      firstRounds.push(first.catch(() => undefined));
+      void first
         .then((announcement) => announcement.done)
         .then((result) => {
           this.options.metrics?.garpsSent.inc({ family: decision.family }, result.sent);
@@ -919,9 +953,11 @@ export class Agent {
               "announcement repeat failed",
             );
         })
-        .catch((error: unknown) =>
-          this.log.warn({ err: String(error), address: decision.address }, "announcement failed"),
-        );
+        .catch((error: unknown) => {
+          // Cancelled: the address left this node, or a newer announcement replaced it.
+          if (!repeats.signal.aborted)
+            this.log.warn({ err: String(error), address: decision.address }, "announcement failed");
+        });
       this.options.metrics?.takeovers.inc({ family: decision.family });
       this.log.info({ address: decision.address, interface: iface }, "announcing");
     }
@@ -932,7 +968,7 @@ export class Agent {
       repeats.abort();
       this.repeating.delete(address);
     }
-    return added;
+    return { added, firstRounds };
   }
 
   /**
@@ -1042,14 +1078,16 @@ export class Agent {
     return name;
   }
 
-  private announcedElsewhere(decision: AddressDecision): boolean {
+  /** The other node the annotations of the address's Services name as its announcer, or "". */
+  private announcedElsewhere(decision: AddressDecision): string {
     const key = ANNOUNCING_ANNOTATION[decision.family];
-    return decision.services.some((serviceKey) => {
+    for (const serviceKey of decision.services) {
       const { namespace, name } = splitKey(serviceKey);
       const value = this.services.get(name, namespace)?.metadata?.annotations?.[key];
       const node = value?.split(" ")[0];
-      return node !== undefined && node !== this.options.nodeName;
-    });
+      if (node && node !== this.options.nodeName) return node;
+    }
+    return "";
   }
 
   private async probeApi(): Promise<boolean> {

@@ -70,6 +70,8 @@ export class PeerLiveness {
   observe(detector: LivenessSource): void {
     const now = this.#clock.now();
     const dead = new Set(detector.view().dead);
+    // Dead again within its hold-off: nothing to wait for any more.
+    for (const name of dead) this.#revivedAt.delete(name);
     for (const name of this.#lastDead) {
       if (dead.has(name)) continue;
       // Back from a restart its mark covered: it never gave its addresses up, so there is
@@ -80,6 +82,15 @@ export class PeerLiveness {
       this.#clock.setTimeout(this.#wake, this.#holdOffMs() + 10);
     }
     this.#lastDead = dead;
+  }
+
+  /**
+   * Back, but not counted yet: the node will win its addresses back when the hold-off
+   * ends. Whoever holds them meanwhile answers for them but does not announce against it.
+   */
+  holdingOff(node: string): boolean {
+    const revived = this.#revivedAt.get(node);
+    return revived !== undefined && this.#clock.now() - revived < this.#holdOffMs();
   }
 
   /**

@@ -21,16 +21,27 @@ test("a revived node counts only after the hold-off, and a reconcile is asked fo
   liveness.observe(detector(["node2"]));
   assert.equal(liveness.alive("node2", detector(["node2"]), undefined), false);
 
+  assert.equal(liveness.holdingOff("node2"), false, "dead is not held off");
   liveness.observe(detector([]));
   assert.equal(liveness.alive("node2", detector([]), undefined), false);
+  assert.equal(liveness.holdingOff("node2"), true);
   await clock.advance(1399);
   assert.equal(liveness.alive("node2", detector([]), undefined), false);
+  assert.equal(liveness.holdingOff("node2"), true);
   assert.equal(wakes, 0);
   await clock.advance(20);
   assert.equal(wakes, 1);
+  assert.equal(liveness.holdingOff("node2"), false);
   assert.equal(liveness.alive("node2", detector([]), undefined), true);
   // Nodes the detector never saw dead are not held off.
   assert.equal(liveness.alive("node3", detector([]), undefined), true);
+  assert.equal(liveness.holdingOff("node3"), false);
+  // Dead again within its hold-off: not held off any more (its claims count again).
+  liveness.observe(detector(["node3"]));
+  liveness.observe(detector([]));
+  assert.equal(liveness.holdingOff("node3"), true);
+  liveness.observe(detector(["node3"]));
+  assert.equal(liveness.holdingOff("node3"), false);
 });
 
 test("a restart mark keeps a silent node alive until it ends, then wakes once", async () => {

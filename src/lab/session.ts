@@ -8,6 +8,7 @@ import { CLIENT_HEADER } from "./backend.ts";
 import { LabApi } from "./api.ts";
 import type { LabInfo } from "./info.ts";
 import { HERALD } from "./processes.ts";
+import { parseNeighbourEvents, type NeighbourEvent } from "./neighbour-moves.ts";
 import type { ProbeSample } from "./probe.ts";
 
 const run = promisify(execFile);
@@ -126,6 +127,40 @@ export class LabSession {
     const output = await this.exec("router", ["ip", "-j", "neigh", "show", address]);
     const entries = JSON.parse(output || "[]") as { lladdr?: string }[];
     return entries[0]?.lladdr;
+  }
+
+  /**
+   * Records the neighbour table changes in a namespace (`ip -ts monitor neigh`) until
+   * `stop()`, or for at most `maxMs`, so that a test sees each move of an address's MAC.
+   */
+  watchNeighbours(where: string, maxMs = 120_000): { stop(): Promise<NeighbourEvent[]> } {
+    const child = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        this.namespace(where),
+        "timeout",
+        `${Math.ceil(maxMs / 1000)}`,
+        "ip",
+        "-ts",
+        "monitor",
+        "neigh",
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+    return {
+      async stop() {
+        // Let the last change reach the monitor before it goes.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        child.kill("SIGTERM");
+        await closed;
+        return parseNeighbourEvents(output);
+      },
+    };
   }
 
   async applyPool(name: string, spec: Record<string, unknown>): Promise<void> {

@@ -16,6 +16,11 @@ import {
   labStopAgent,
   labUp,
 } from "../../src/lab/lab.ts";
+import {
+  failuresAtMoves,
+  neighbourMoves,
+  type NeighbourMove,
+} from "../../src/lab/neighbour-moves.ts";
 import { outageAfter } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { herald } from "../cli.ts";
@@ -68,6 +73,26 @@ async function settled(service: string) {
 function macOf(node: string): string {
   return lab.info.nodes.find((n) => n.name === node)!.mac;
 }
+
+/** Runs `steps` and says how the router's neighbour entry for `address` moved meanwhile. */
+async function routerMovesDuring<T>(
+  address: string,
+  steps: () => Promise<T>,
+): Promise<{ result: T; moves: NeighbourMove[] }> {
+  const initial = await lab.routerNeighbour(address);
+  const watch = lab.watchNeighbours("router");
+  try {
+    const result = await steps();
+    return { result, moves: neighbourMoves(await watch.stop(), address, initial) };
+  } catch (error) {
+    await watch.stop();
+    throw error;
+  }
+}
+
+const nodeOfMac = (mac: string) => lab.info.nodes.find((n) => n.mac === mac)?.name ?? mac;
+const describeMoves = (moves: readonly NeighbourMove[]) =>
+  moves.map((m) => `${nodeOfMac(m.from)}→${nodeOfMac(m.to)}`).join(", ") || "none";
 
 describe("local mode in the lab", { concurrency: false }, () => {
   before(async () => {
@@ -192,11 +217,18 @@ describe("local mode in the lab", { concurrency: false }, () => {
         return current && current.node !== failed ? current : undefined;
       });
       assert.equal(now.node, holders[0]);
-    } finally {
+    } catch (error) {
       await labHeal(ref, failed);
+      throw error;
     }
-    // Healed, the node wins its addresses back and the other lets go: one holder again.
-    await soleHolder(address);
+    // Healed, the node wins its addresses back and the other lets go: one holder again,
+    // and the two never announce against each other meanwhile (each announcement moves
+    // the router's entry, and each move resets the connections in flight).
+    const { moves } = await routerMovesDuring(address, async () => {
+      await labHeal(ref, failed);
+      return soleHolder(address);
+    });
+    assert.ok(moves.length <= 1, `the router's entry moved ${describeMoves(moves)}`);
   });
 
   test("restarting an agent causes no outage for its addresses", async () => {
@@ -206,11 +238,14 @@ describe("local mode in the lab", { concurrency: false }, () => {
       timeoutMs: 2000,
       durationMs: 6000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await labRestartAgent(ref, node);
-    const samples = await probe.result;
+    const { result: samples, moves } = await routerMovesDuring(address, async () => {
+      await sleep(300);
+      await labRestartAgent(ref, node);
+      return probe.result;
+    });
     const failed = samples.filter((s) => !s.ok);
     assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+    assert.deepEqual(moves, [], `the router's entry moved ${describeMoves(moves)}`);
     assert.equal(await soleHolder(address), node);
   });
 
@@ -225,13 +260,16 @@ describe("local mode in the lab", { concurrency: false }, () => {
     });
     await sleep(300);
     const started = Date.now();
-    for (const node of nodes) {
-      await labRestartAgent(ref, node);
-      // As the DaemonSet's maxUnavailable 1 waits for readiness.
-      await lab.agentTookOver(node);
-    }
+    const { result: samples, moves } = await routerMovesDuring(address, async () => {
+      for (const node of nodes) {
+        await labRestartAgent(ref, node);
+        // As the DaemonSet's maxUnavailable 1 waits for readiness.
+        await lab.agentTookOver(node);
+      }
+      return probe.result;
+    });
     const tookMs = Date.now() - started;
-    const samples = await probe.result;
+    assert.deepEqual(moves, [], `the router's entry moved ${describeMoves(moves)}`);
     const during = samples.filter((s) => s.sentAt >= started && s.sentAt < started + tookMs);
     const failed = samples.filter((s) => !s.ok);
     assert.ok(during.length > 100, `${during.length} requests during the rollout`);
@@ -248,21 +286,33 @@ describe("local mode in the lab", { concurrency: false }, () => {
       durationMs: 12_000,
     });
     await sleep(300);
+    let passed = false;
     try {
-      // As `kubectl drain` then a shutdown: no pause between the steps.
-      await lab.api.mergePatch(nodePath, { spec: { unschedulable: true } });
-      await labStopAgent(ref, node);
-      await labFail(ref, node, "hard");
-      const samples = await probe.result;
-      const failed = samples.filter((s) => !s.ok);
-      assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
-      assert.notEqual(await soleHolder(address, node), node);
+      const { result: samples, moves } = await routerMovesDuring(address, async () => {
+        // As `kubectl drain` then a shutdown: no pause between the steps.
+        await lab.api.mergePatch(nodePath, { spec: { unschedulable: true } });
+        await labStopAgent(ref, node);
+        await labFail(ref, node, "hard");
+        return probe.result;
+      });
+      const next = await soleHolder(address, node);
+      // One move, to the new holder, before the old one let go: no request is lost. Only a
+      // connection open at that instant can be reset — its next packet reaches the new
+      // holder, which does not know it (as in any layer-2 handover; docs/operations.md).
+      assert.equal(describeMoves(moves), `${node}→${next}`);
+      const { atMove, other } = failuresAtMoves(samples, moves);
+      assert.deepEqual(other, [], `failed requests: ${JSON.stringify(other.slice(0, 5))}`);
+      assert.ok(atMove.length <= 1, `in flight at the move: ${JSON.stringify(atMove)}`);
+      passed = true;
     } finally {
       await labHeal(ref, node);
       await lab.api.mergePatch(nodePath, { spec: { unschedulable: null } });
+      // Back in service, it takes back what it wins — make-before-break again — before
+      // the next test starts, whether this one passed or not (then its own error counts).
+      await heldBy(address, node).catch((error: unknown) => {
+        if (passed) throw error;
+      });
     }
-    // Back in service, it takes back what it wins — make-before-break again.
-    await heldBy(address, node);
   });
 
   test("excluded by label, NotReady, or no local endpoint: the address moves or is withdrawn", async () => {
