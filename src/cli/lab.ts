@@ -19,6 +19,7 @@ export interface LabUpCommandOptions extends LabRef {
   kube?: "devkube" | "real";
   proxyMode?: "nftables" | "iptables" | "ipvs";
   image?: string;
+  daemonset?: boolean;
 }
 
 export interface LabDemoCommandOptions {
@@ -53,7 +54,7 @@ export async function runLabUp(options: LabUpCommandOptions, io: Output): Promis
   const { labUp } = await import("../lab/lab.ts");
   return guarded(io, async () => {
     const started = performance.now();
-    const { state, warnings } = await labUp(options);
+    const { state, warnings } = await labUp({ ...options, daemonSet: options.daemonset ?? false });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     io.stdout(`lab ${state.name} is up in ${seconds}s\n\n${describe(state)}`);
     io.stdout(

@@ -257,6 +257,11 @@ export function buildProgram(): Command {
       "run the controller, agents and BIRD from Herald's image (an OCI layout, LAYOUT[:TAG]; " +
         "npm run image builds dist/image) instead of the source tree",
     )
+    .option(
+      "--daemonset",
+      "give the agents a stand-in DaemonSet to read on SIGTERM, as deploy/ does: deleting it is an uninstall",
+      false,
+    )
     .action(async (options: LabUpCommandOptions) => {
       const { runLabUp } = await import("./lab.ts");
       process.exitCode = await runLabUp(options, labOutput);

@@ -26,6 +26,8 @@ import {
   backendPod,
   backendPodName,
   INSTALL_NAMESPACE,
+  AGENT_DAEMONSET,
+  agentDaemonSet,
   namespaceObject,
   nodeObject,
 } from "./objects.ts";
@@ -97,6 +99,11 @@ export interface UpOptions extends LabRef {
   readonly proxyMode?: ProxyMode | "ipvs";
   /** Run the controller, agents and BIRD from this image (an OCI layout, LAYOUT[:TAG]). */
   readonly image?: string;
+  /**
+   * Give the agents a DaemonSet to read on SIGTERM, as deploy/ does (`--daemonset`): a
+   * stand-in object, since the lab's agents are processes. Deleting it is an uninstall.
+   */
+  readonly daemonSet?: boolean;
 }
 
 export interface UpResult {
@@ -149,7 +156,15 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   process.once("SIGTERM", interrupt);
   try {
     const image = options.image ? await imageRootfs(options.image) : null;
-    return await build(shape, files, options.agents, kubeBin, image, interrupted.signal);
+    const run: LabRun = {
+      shape,
+      files,
+      agents: options.agents,
+      kubeBin,
+      image,
+      daemonSet: options.daemonSet ?? false,
+    };
+    return await build(run, interrupted.signal);
   } catch (error) {
     await labDown({ name: options.name, dir: files.dir }).catch(() => {});
     throw error;
@@ -182,16 +197,9 @@ async function refuseClashes(shape: Topology): Promise<void> {
   }
 }
 
-async function build(
-  shape: Topology,
-  files: LabFiles,
-  agents: boolean,
-  kubeBin: string | null,
-  image: string | null,
-  signal: AbortSignal,
-): Promise<UpResult> {
+async function build(run: LabRun, signal: AbortSignal): Promise<UpResult> {
+  const { shape, files, agents, kubeBin } = run;
   const allNodes = shape.nodes.map((node) => node.name);
-  const run: LabRun = { shape, files, agents, kubeBin, image };
   // State first: a down after a failure anywhere below finds what to undo.
   await files.writeState(stateOf(run, allNodes, {}));
   await files.writeBackends(allNodes);
@@ -217,6 +225,10 @@ async function build(
   const { api, close } = await connect(files);
   try {
     await installCluster(api, shape, signal, plane !== null);
+    if (run.daemonSet) {
+      const daemonSet = agentDaemonSet();
+      await api.ensure(daemonSet.collection, daemonSet.body);
+    }
     if (plane !== null) {
       await writeServiceAccountKubeconfigs(
         api,
@@ -606,6 +618,8 @@ interface LabRun {
   readonly kubeBin: string | null;
   /** --image: the image's unpacked rootfs the controller, agents and BIRD run in; null: the source tree. */
   readonly image: string | null;
+  /** --daemonset: the agents read a stand-in DaemonSet on SIGTERM. */
+  readonly daemonSet: boolean;
 }
 
 function runOf(state: LabState, files: LabFiles, shape: Topology): LabRun {
@@ -615,6 +629,7 @@ function runOf(state: LabState, files: LabFiles, shape: Topology): LabRun {
     agents: state.agents,
     kubeBin: state.kubeBin ?? null,
     image: state.image ?? null,
+    daemonSet: state.daemonSet ?? false,
   };
 }
 
@@ -688,6 +703,7 @@ function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
       join(files.bird, node.name),
       "--bird-mode",
       "sidecar",
+      ...(run.daemonSet ? ["--daemonset", AGENT_DAEMONSET] : []),
       "--metrics-address",
       "0",
       "--health-address",
@@ -813,6 +829,7 @@ function stateOf(run: LabRun, backends: readonly string[], pids: Record<string, 
     hostInterface: shape.host.interface,
     kubeBin: run.kubeBin,
     image: run.image,
+    daemonSet: run.daemonSet,
     pids,
   };
 }

@@ -1,5 +1,5 @@
 // The API objects that make the lab look like a cluster: its Nodes as a kubelet would
-// register them, the agents' failure-detector key, and the backend Pods (which run as
+// register them, the agents' failure-detector key, a stand-in for their DaemonSet, and the backend Pods (which run as
 // `herald lab backend` processes, not containers). Pure: plain data from the topology.
 import { BACKEND_LABELS, BACKEND_NAMESPACE } from "./info.ts";
 import { BACKEND_PORT, type LabNode } from "./topology.ts";
@@ -34,6 +34,35 @@ export function agentKeySecret(key: Buffer): LabObject {
       metadata: { name: AGENT_KEY_SECRET, namespace: INSTALL_NAMESPACE },
       type: "Opaque",
       data: { key: key.toString("base64") },
+    },
+  };
+}
+
+/** The agents' DaemonSet, as deploy/ names it; agents read it on SIGTERM (--daemonset). */
+export const AGENT_DAEMONSET = "herald-agent";
+
+/**
+ * A stand-in for the agents' DaemonSet (`lab up --daemonset`): the lab's agents are
+ * processes, but they read it on SIGTERM as in a cluster, so that deleting it (an
+ * uninstall) or giving it a nodeSelector behaves as there. No kubelet runs its Pods: on a
+ * real control plane they stay Pending, unscheduled.
+ */
+export function agentDaemonSet(): LabObject {
+  const labels = { "herald.dev/lab-stand-in": "agent-daemonset" };
+  return {
+    collection: `/apis/apps/v1/namespaces/${INSTALL_NAMESPACE}/daemonsets`,
+    path: `/apis/apps/v1/namespaces/${INSTALL_NAMESPACE}/daemonsets/${AGENT_DAEMONSET}`,
+    body: {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: AGENT_DAEMONSET, namespace: INSTALL_NAMESPACE },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: "agent", image: "herald:lab" }] },
+        },
+      },
     },
   };
 }

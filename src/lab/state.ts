@@ -18,6 +18,8 @@ export interface LabState extends LabInfo {
   kubeBin?: string | null;
   /** --image: the unpacked rootfs the lab's Herald processes run in. */
   image?: string | null;
+  /** --daemonset: the agents read a stand-in DaemonSet on SIGTERM. */
+  daemonSet?: boolean;
   /** role -> pid when last written; the pid files are the record `down` trusts. */
   pids: Record<string, number>;
 }

@@ -1,0 +1,151 @@
+// What an agent does when it stops, by what its DaemonSet says (the agents run with
+// --daemonset, as deploy/ starts them): a rolling update keeps every address where it is,
+// a DaemonSet that no longer selects the node hands its addresses over, and a DaemonSet
+// that is gone (an uninstall) takes every address off the kernel — nothing would ever
+// withdraw them otherwise. Its own lab, so that the agents of local-mode_test run as they
+// always did. Needs root, iproute2, arping, ndisc6 and curl (scripts/test.sh installs them);
+// on devkube by default, on kube-apiserver with HERALD_TEST_KUBE=real.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { labDown, labRestartAgent, labStopAgent, labUp } from "../../src/lab/lab.ts";
+import { failuresAtMoves, neighbourMoves } from "../../src/lab/neighbour-moves.ts";
+import { AGENT_DAEMONSET, INSTALL_NAMESPACE } from "../../src/lab/objects.ts";
+import { LabSession, waitUntil } from "../../src/lab/session.ts";
+import { BACKEND } from "../cluster.ts";
+import { requireNetworkTier } from "./require.ts";
+
+const ref = { name: `as${process.pid % 100000}` };
+const DAEMONSET = `/apis/apps/v1/namespaces/${INSTALL_NAMESPACE}/daemonsets/${AGENT_DAEMONSET}`;
+const SELECTED = "herald.dev/lab-agent";
+let lab: LabSession;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The node that holds `address`, alone, once the Service's annotation agrees. */
+async function holder(address: string): Promise<string> {
+  return waitUntil(`one holder of ${address}`, async () => {
+    const holders = await lab.holders(address);
+    const named = (await lab.service("web")).annotations["herald.dev/announcing-ipv4"];
+    return holders.length === 1 && named?.startsWith(`${holders[0]} `) ? holders[0] : undefined;
+  });
+}
+
+/** Runs `steps` under a probe from the client; the failures and the router's moves. */
+async function probed(address: string, durationMs: number, steps: () => Promise<void>) {
+  const initial = await lab.routerNeighbour(address);
+  const watch = lab.watchNeighbours("router");
+  const probe = lab.probe("client", address, { intervalMs: 10, timeoutMs: 2000, durationMs });
+  try {
+    await sleep(300);
+    await steps();
+    const samples = await probe.result;
+    const moves = neighbourMoves(await watch.stop(), address, initial);
+    return { samples, moves, ...failuresAtMoves(samples, moves) };
+  } catch (error) {
+    await watch.stop();
+    await probe.result.catch(() => undefined);
+    throw error;
+  }
+}
+
+describe("an agent's stop, by its DaemonSet", { concurrency: false }, () => {
+  let ipv4 = "";
+  let ipv6 = "";
+
+  before(async () => {
+    requireNetworkTier(["ip", "arping", "ndisc6", "curl"]);
+    await labDown(ref);
+    const { state } = await labUp({
+      ...ref,
+      nodes: 3,
+      ipv6: true,
+      agents: true,
+      kube: BACKEND,
+      daemonSet: true,
+    });
+    lab = LabSession.open(state);
+    await lab.applyPool("lan", {
+      addresses: [state.localPool.ipv4, state.localPool.ipv6],
+      announce: "Local",
+    });
+    await lab.createService("web", {
+      ipFamilyPolicy: "RequireDualStack",
+      ipFamilies: ["IPv4", "IPv6"],
+      externalTrafficPolicy: BACKEND === "real" ? "Local" : "Cluster",
+    });
+    [ipv4, ipv6] = await waitUntil("web's two addresses", async () => {
+      const { addresses } = await lab.service("web");
+      return addresses.length === 2 ? (addresses as [string, string]) : undefined;
+    });
+    await waitUntil(
+      `${ipv4} served`,
+      async () => (await lab.get("client", ipv4, 1000).catch(() => undefined))?.status === 200,
+    );
+  });
+  after(async () => {
+    await lab?.close();
+    await labDown(ref);
+  });
+
+  test("the DaemonSet in place: a restart keeps the addresses where they are", async () => {
+    const node = await holder(ipv4);
+    const { samples, moves } = await probed(ipv4, 5000, async () => {
+      await labRestartAgent(ref, node);
+    });
+    const failed = samples.filter((s) => !s.ok);
+    assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+    assert.deepEqual(moves, []);
+    assert.equal(await holder(ipv4), node);
+  });
+
+  test("a DaemonSet that no longer selects the node: its agent hands over as it stops", async () => {
+    const node = await holder(ipv4);
+    const others = lab.info.nodes.map((n) => n.name).filter((n) => n !== node);
+    for (const other of others)
+      await lab.api.mergePatch(`/api/v1/nodes/${other}`, {
+        metadata: { labels: { [SELECTED]: "yes" } },
+      });
+    await lab.api.mergePatch(DAEMONSET, {
+      spec: { template: { spec: { nodeSelector: { [SELECTED]: "yes" } } } },
+    });
+    try {
+      const { moves, atMove, other } = await probed(ipv4, 5000, async () => {
+        await labStopAgent(ref, node);
+      });
+      // Handed over make-before-break: one move, and nothing lost but, at most, the
+      // connection in flight at that instant (neighbour-moves.ts).
+      assert.equal(moves.length, 1);
+      assert.deepEqual(other, []);
+      assert.ok(atMove.length <= 1);
+      const next = await holder(ipv4);
+      assert.ok(others.includes(next), `${next} holds ${ipv4}`);
+      assert.deepEqual(await lab.holders(ipv6).then((h) => h.includes(node)), false);
+    } finally {
+      await lab.api.mergePatch(DAEMONSET, {
+        spec: { template: { spec: { nodeSelector: null } } },
+      });
+      for (const other of others)
+        await lab.api.mergePatch(`/api/v1/nodes/${other}`, {
+          metadata: { labels: { [SELECTED]: null } },
+        });
+      await labRestartAgent(ref, node);
+    }
+  });
+
+  test("the DaemonSet gone (an uninstall): every agent takes its addresses off as it stops", async () => {
+    const nodes = lab.info.nodes.map((n) => n.name);
+    await waitUntil("both addresses held", async () => {
+      const held = [...(await lab.holders(ipv4)), ...(await lab.holders(ipv6))];
+      return held.length === 2;
+    });
+    await lab.api.request("DELETE", DAEMONSET);
+    await waitUntil("the DaemonSet gone", () =>
+      lab.api.request("GET", DAEMONSET).then(
+        () => false,
+        () => true,
+      ),
+    );
+    for (const node of nodes) await labStopAgent(ref, node);
+    assert.deepEqual(await lab.holders(ipv4), []);
+    assert.deepEqual(await lab.holders(ipv6), []);
+  });
+});
