@@ -168,6 +168,8 @@ export class Agent {
   private leaving: string | undefined;
   /** Local addresses another node claimed after this one took them (snapshot()). */
   private claimedAfterUs: ReadonlySet<string> = new Set();
+  /** Local addresses a node this one holds off announces too: no repeats here (snapshot()). */
+  private yielding: ReadonlySet<string> = new Set();
   /** The agent could read its DaemonSet when it started (readDaemonSet). */
   private daemonSetReadable = false;
   /** Reconcile passes completed, so that leave() knows one ran after it began. */
@@ -791,6 +793,7 @@ export class Agent {
     // Local addresses another node took while this one held them (a peer that thought it
     // dead): the neighbours may now point at that node, so they are announced again.
     const claimedAfterUs = new Set<string>();
+    const yieldingTo = new Set<string>();
     for (const state of this.nodeStates.list()) {
       const name = state.metadata?.name;
       if (!name) continue;
@@ -808,12 +811,15 @@ export class Agent {
         const mine = this.announced.get(entry.address);
         const theirs = entry.since ? Date.parse(entry.since) : NaN;
         // Not against a node this one holds off: it is about to win the address back,
-        // and two holders announcing in turn would move the neighbours to and fro.
-        if (mine?.mode === "Local" && theirs > mine.since && !this.liveness.holdingOff(name))
-          claimedAfterUs.add(entry.address);
+        // and two holders announcing in turn would move the neighbours to and fro. Its
+        // own repeats stop too (announceNew), as in a handover.
+        if (mine?.mode !== "Local") continue;
+        if (this.liveness.holdingOff(name)) yieldingTo.add(entry.address);
+        else if (theirs > mine.since) claimedAfterUs.add(entry.address);
       }
     }
     this.claimedAfterUs = claimedAfterUs;
+    this.yielding = yieldingTo;
     const own = nodes.get(this.options.nodeName);
     if (own && this.leaving && !own.leaving) nodes.set(own.name, { ...own, leaving: this.leaving });
     const holding = new Map<string, string>();
@@ -922,7 +928,7 @@ export class Agent {
     // announcement is the one the neighbours must follow.
     const added = local.filter((d) => {
       if (this.announced.get(d.address)?.mode !== "Local") return true;
-      if (d.handingOverTo !== undefined) return false;
+      if (d.handingOverTo !== undefined || this.yielding.has(d.address)) return false;
       const now = named.get(d.address)!;
       const turned = now !== "" && now !== (this.namedElsewhere.get(d.address) ?? "");
       return (turned && !this.liveness.holdingOff(now)) || this.claimedAfterUs.has(d.address);
@@ -961,8 +967,11 @@ export class Agent {
       this.options.metrics?.takeovers.inc({ family: decision.family });
       this.log.info({ address: decision.address, interface: iface }, "announcing");
     }
-    // Repeats stop with the address, and once it is being handed over.
-    const still = new Set(local.filter((d) => !d.handingOverTo).map((d) => d.address));
+    // Repeats stop with the address, once it is being handed over, and once a node this
+    // one holds off announces it too.
+    const still = new Set(
+      local.filter((d) => !d.handingOverTo && !this.yielding.has(d.address)).map((d) => d.address),
+    );
     for (const [address, repeats] of this.repeating) {
       if (still.has(address)) continue;
       repeats.abort();

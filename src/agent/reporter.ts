@@ -109,8 +109,13 @@ export class Reporter {
   private readonly conditions = new Map<string, Condition>();
   private lastNodeState = "";
   private strictArpProblem: string | undefined;
-  /** Set by markLeaving: this agent is on its way out and must not clear its own mark. */
-  private leaving = false;
+  /**
+   * Set by markRestarting and markLeaving, before their patch: this agent is on its way
+   * out and must not clear its own mark — a publish still queued, or one a reconcile
+   * makes on seeing the mark arrive, would otherwise remove it at once, and peers would
+   * take the addresses of a node that is only restarting.
+   */
+  private stopping = false;
 
   constructor(options: ReporterOptions) {
     this.nodeName = options.nodeName;
@@ -180,6 +185,7 @@ export class Reporter {
    * its addresses when the mark expires.
    */
   async markRestarting(): Promise<void> {
+    this.stopping = true;
     const until = new Date(this.clock.now() + RESTART_GRACE_MS).toISOString();
     try {
       await Promise.race([
@@ -202,7 +208,7 @@ export class Reporter {
    * rather than wait for a restart. Like the restart mark, bounded to a second.
    */
   async markLeaving(reason: string): Promise<void> {
-    this.leaving = true;
+    this.stopping = true;
     try {
       await Promise.race([
         this.raw.request(
@@ -227,7 +233,7 @@ export class Reporter {
    * have done their job.
    */
   private async clearRestarting(): Promise<void> {
-    if (this.leaving) return;
+    if (this.stopping) return;
     const annotations = this.nodeStates.get(this.nodeName)?.metadata?.annotations ?? {};
     const marks = [RESTARTING_ANNOTATION, LEAVING_ANNOTATION].filter(
       (key) => annotations[key] !== undefined,

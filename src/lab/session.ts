@@ -2,6 +2,8 @@
 // benchmark all create pools and services, wait for addresses, look at which node holds
 // one and measure outages from the client. One place for that, so the three agree.
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadKubeConfig } from "../kube/kubeconfig.ts";
 import { CLIENT_HEADER } from "./backend.ts";
@@ -127,6 +129,43 @@ export class LabSession {
     const output = await this.exec("router", ["ip", "-j", "neigh", "show", address]);
     const entries = JSON.parse(output || "[]") as { lladdr?: string }[];
     return entries[0]?.lladdr;
+  }
+
+  /**
+   * What the agents logged from `since` (ms) on, one short line each, in time order: for
+   * a failed assertion to say what the agents did meanwhile.
+   */
+  agentLog(since: number): string {
+    const lines: { time: number; text: string }[] = [];
+    for (const node of this.info.nodes) {
+      let content: string;
+      try {
+        content = readFileSync(join(this.info.dir, "logs", `agent-${node.name}.log`), "utf8");
+      } catch {
+        continue;
+      }
+      for (const line of content.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        const time = Number(entry["time"]);
+        if (!(time >= since) || Number(entry["level"]) < 30) continue;
+        const what = ["address", "member", "reason", "marks", "err"]
+          .filter((key) => entry[key] !== undefined)
+          .map((key) => `${key}=${JSON.stringify(entry[key])}`)
+          .join(" ");
+        const stamp = new Date(time).toISOString().slice(11, 23);
+        lines.push({ time, text: `${stamp} ${node.name} ${String(entry["msg"])} ${what}` });
+      }
+    }
+    return lines
+      .sort((a, b) => a.time - b.time)
+      .map((l) => l.text)
+      .join("\n");
   }
 
   /**

@@ -21,7 +21,7 @@ import {
   neighbourMoves,
   type NeighbourMove,
 } from "../../src/lab/neighbour-moves.ts";
-import { outageAfter } from "../../src/lab/probe.ts";
+import { outageAfter, type ProbeSample } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { herald } from "../cli.ts";
 import { BACKEND } from "../cluster.ts";
@@ -91,8 +91,18 @@ async function routerMovesDuring<T>(
 }
 
 const nodeOfMac = (mac: string) => lab.info.nodes.find((n) => n.mac === mac)?.name ?? mac;
+/** The first failed requests, and what the agents logged from 3 s before the first. */
+const failedReport = (failed: readonly ProbeSample[]) =>
+  failed.length === 0
+    ? ""
+    : `failed requests: ${JSON.stringify(failed.slice(0, 5))}\nagents:\n${lab.agentLog(failed[0]!.sentAt - 3000)}`;
+
+/** The moves, and when there were any, what the agents logged from the first one on. */
 const describeMoves = (moves: readonly NeighbourMove[]) =>
-  moves.map((m) => `${nodeOfMac(m.from)}→${nodeOfMac(m.to)}`).join(", ") || "none";
+  moves.length === 0
+    ? "none"
+    : moves.map((m) => `${nodeOfMac(m.from)}→${nodeOfMac(m.to)}`).join(", ") +
+      `\nagents, from 3 s before the first move:\n${lab.agentLog(moves[0]!.at - 3000)}`;
 
 describe("local mode in the lab", { concurrency: false }, () => {
   before(async () => {
@@ -244,8 +254,8 @@ describe("local mode in the lab", { concurrency: false }, () => {
       return probe.result;
     });
     const failed = samples.filter((s) => !s.ok);
-    assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
-    assert.deepEqual(moves, [], `the router's entry moved ${describeMoves(moves)}`);
+    assert.equal(failed.length, 0, failedReport(failed));
+    assert.equal(moves.length, 0, `the router's entry moved ${describeMoves(moves)}`);
     assert.equal(await soleHolder(address), node);
   });
 
@@ -269,11 +279,11 @@ describe("local mode in the lab", { concurrency: false }, () => {
       return probe.result;
     });
     const tookMs = Date.now() - started;
-    assert.deepEqual(moves, [], `the router's entry moved ${describeMoves(moves)}`);
+    assert.equal(moves.length, 0, `the router's entry moved ${describeMoves(moves)}`);
     const during = samples.filter((s) => s.sentAt >= started && s.sentAt < started + tookMs);
     const failed = samples.filter((s) => !s.ok);
     assert.ok(during.length > 100, `${during.length} requests during the rollout`);
-    assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
+    assert.equal(failed.length, 0, failedReport(failed));
     await settled("web");
   });
 
@@ -299,9 +309,13 @@ describe("local mode in the lab", { concurrency: false }, () => {
       // One move, to the new holder, before the old one let go: no request is lost. Only a
       // connection open at that instant can be reset — its next packet reaches the new
       // holder, which does not know it (as in any layer-2 handover; docs/operations.md).
-      assert.equal(describeMoves(moves), `${node}→${next}`);
+      assert.equal(
+        moves.map((m) => `${nodeOfMac(m.from)}→${nodeOfMac(m.to)}`).join(", "),
+        `${node}→${next}`,
+        describeMoves(moves),
+      );
       const { atMove, other } = failuresAtMoves(samples, moves);
-      assert.deepEqual(other, [], `failed requests: ${JSON.stringify(other.slice(0, 5))}`);
+      assert.deepEqual(other, [], failedReport(other));
       assert.ok(atMove.length <= 1, `in flight at the move: ${JSON.stringify(atMove)}`);
       passed = true;
     } finally {
@@ -397,8 +411,12 @@ describe("local mode in the lab", { concurrency: false }, () => {
       return c?.status === "False" ? c : undefined;
     });
     assert.match(bad.message, /eth\(/);
-    const { address } = await settled("web");
-    assert.equal(await lab.curl("client", address), (await announcer("web"))!.node);
+    const { address, node: holder } = await settled("web");
+    assert.equal(
+      await lab.curl("client", address),
+      holder,
+      `the router's entry: ${nodeOfMac((await lab.routerNeighbour(address)) ?? "none")}\n${lab.agentLog(Date.now() - 10_000)}`,
+    );
     await lab.api.delete("/apis/herald.dev/v1alpha1/agentconfigs/default");
     await waitUntil(
       "ConfigValid=True",
