@@ -234,11 +234,13 @@ describe("local mode in the lab", { concurrency: false }, () => {
     // Healed, the node wins its addresses back and the other lets go: one holder again,
     // and the two never announce against each other meanwhile (each announcement moves
     // the router's entry, and each move resets the connections in flight).
-    const { moves } = await routerMovesDuring(address, async () => {
+    const { result: holder, moves } = await routerMovesDuring(address, async () => {
       await labHeal(ref, failed);
       return soleHolder(address);
     });
     assert.ok(moves.length <= 1, `the router's entry moved ${describeMoves(moves)}`);
+    // …and the router ends up at the node that holds it, not at the one that let go.
+    assert.equal(await lab.routerNeighbour(address), macOf(holder), describeMoves(moves));
   });
 
   test("restarting an agent causes no outage for its addresses", async () => {
