@@ -30,6 +30,25 @@ function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<boolea
   });
 }
 
+/**
+ * `promise`'s value, or `fallback` once `ms` have passed, whichever comes first. The timer
+ * is cleared either way: a bounded wait left pending would keep a stopping process alive
+ * for its whole length (the agent exited 2 s after it was done).
+ */
+export async function within<T, F>(
+  clock: Clock,
+  ms: number,
+  promise: Promise<T>,
+  fallback: F,
+): Promise<T | F> {
+  const done = new AbortController();
+  try {
+    return await Promise.race([promise, clock.sleep(ms, done.signal).then(() => fallback)]);
+  } finally {
+    done.abort();
+  }
+}
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as TimerHandle,

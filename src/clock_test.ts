@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FakeClock, realClock } from "./clock.ts";
+import { FakeClock, realClock, within } from "./clock.ts";
 
 describe("FakeClock", () => {
   it("fires due timers in time order, ties in the order they were set", async () => {
@@ -55,5 +55,20 @@ describe("realClock", () => {
     const slept = realClock.sleep(60_000, abort.signal);
     abort.abort();
     assert.equal(await slept, false);
+  });
+});
+
+describe("within", () => {
+  it("gives the promise's value and leaves no timer behind; else the fallback once the time is up", async () => {
+    const clock = new FakeClock();
+    assert.equal(await within(clock, 1000, Promise.resolve("done"), "late"), "done");
+    assert.equal(clock.pending, 0, "the timer is cleared: it would keep a stopping process alive");
+    const never = new Promise<string>(() => {});
+    const waited = within(clock, 1000, never, "late");
+    await clock.advance(999);
+    assert.equal(clock.pending, 1);
+    await clock.advance(1);
+    assert.equal(await waited, "late");
+    assert.equal(clock.pending, 0);
   });
 });

@@ -14,7 +14,7 @@ import { AGENT_CONFIG_NAME } from "../api/agentconfig.ts";
 import { API_VERSION, GROUP, VERSION } from "../api/addresspool.ts";
 import type { BGPSessionStatus, NodeInterface } from "../api/nodestate.ts";
 import { PoolCatalog } from "../ipam/pool-catalog.ts";
-import { realClock, type Clock, type TimerHandle } from "../clock.ts";
+import { realClock, within, type Clock, type TimerHandle } from "../clock.ts";
 import { CoreV1EventSink } from "../kube/event-sink.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { Informer, type CachedObject } from "../kube/informer.ts";
@@ -352,7 +352,7 @@ export class Agent {
     this.abandonDetector?.();
     for (const repeats of this.repeating.values()) repeats.abort();
     await this.detector?.stop();
-    await Promise.race([this.events.flush(), this.clock.sleep(2000)]);
+    await within(this.clock, 2000, this.events.flush(), undefined);
   }
 
   /**
@@ -372,7 +372,7 @@ export class Agent {
         return error.code === 401 || error.code === 403 ? ("refused" as const) : undefined;
       },
     );
-    return Promise.race([read, this.clock.sleep(1000).then(() => undefined)]);
+    return within(this.clock, 1000, read, undefined);
   }
 
   /** What this agent's DaemonSet says about the stop (cluster-view.ts). */
@@ -745,7 +745,7 @@ export class Agent {
     // NodeState says an address is here once its first announcement is out: a node handing
     // it over lets go when it reads that, and the neighbours must follow this node by then.
     if (firstRounds.length > 0)
-      await Promise.race([Promise.all(firstRounds), this.clock.sleep(FIRST_ROUND_WAIT_MS)]);
+      await within(this.clock, FIRST_ROUND_WAIT_MS, Promise.all(firstRounds), undefined);
     this.reporter.publish({
       decisions: [...plan.decisions],
       announced: this.announcements(),
@@ -1104,8 +1104,12 @@ export class Agent {
       () => true,
       (error: unknown) => error instanceof ApiError,
     );
-    const timeout = this.clock.sleep(Math.max(200, this.settings.failureDetector.intervalMs * 3));
-    return Promise.race([answer, timeout.then(() => false)]);
+    return within(
+      this.clock,
+      Math.max(200, this.settings.failureDetector.intervalMs * 3),
+      answer,
+      false,
+    );
   }
 
   /** One agent reports cluster-wide problems: the rendezvous winner for `topic` among living nodes. */

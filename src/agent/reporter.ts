@@ -18,7 +18,7 @@ import {
 } from "../api/nodestate.ts";
 import { splitKey, type ServiceObject } from "../api/service.ts";
 import type { ConfigMapObject, NodeObject, NodeStateObject, PoolObject } from "./cluster-view.ts";
-import type { Clock } from "../clock.ts";
+import { within, type Clock } from "../clock.ts";
 import type { EventRecorder, InvolvedObject } from "../kube/events.ts";
 import type { Informer } from "../kube/informer.ts";
 import { ApiError, type RawClient } from "../kube/raw.ts";
@@ -188,15 +188,17 @@ export class Reporter {
     this.stopping = true;
     const until = new Date(this.clock.now() + RESTART_GRACE_MS).toISOString();
     try {
-      await Promise.race([
+      await within(
+        this.clock,
+        1000,
         this.raw.request(
           "PATCH",
           `/apis/${GROUP}/${VERSION}/nodestates/${this.nodeName}?fieldManager=${FIELD_MANAGER}`,
           { metadata: { annotations: { [RESTARTING_ANNOTATION]: until } } },
           "application/merge-patch+json",
         ),
-        this.clock.sleep(1000),
-      ]);
+        undefined,
+      );
       this.log.info({ until }, "stopping: peers keep this node's addresses here until then");
     } catch (error) {
       this.log.warn({ err: String(error) }, "could not mark this node as restarting");
@@ -210,7 +212,9 @@ export class Reporter {
   async markLeaving(reason: string): Promise<void> {
     this.stopping = true;
     try {
-      await Promise.race([
+      await within(
+        this.clock,
+        1000,
         this.raw.request(
           "PATCH",
           `/apis/${GROUP}/${VERSION}/nodestates/${this.nodeName}?fieldManager=${FIELD_MANAGER}`,
@@ -221,8 +225,8 @@ export class Reporter {
           },
           "application/merge-patch+json",
         ),
-        this.clock.sleep(1000),
-      ]);
+        undefined,
+      );
     } catch (error) {
       this.log.warn({ err: String(error) }, "could not mark this node as leaving");
     }

@@ -30,7 +30,7 @@ import { PoolSet } from "../ipam/pool-set.ts";
 import { poolStatus } from "../ipam/pool-status.ts";
 import { readService } from "../ipam/request.ts";
 import { makeApiClient } from "../kube/client.ts";
-import { realClock, type Clock } from "../clock.ts";
+import { realClock, within, type Clock } from "../clock.ts";
 import { RawEventSink } from "../kube/event-sink.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { Informer } from "../kube/informer.ts";
@@ -275,7 +275,7 @@ export class AllocationController {
     await elected;
     for (const informer of [this.services, ...this.standingInformers]) informer.stop();
     // Events are best effort: give the queued ones a moment, not the pod's whole grace period.
-    await Promise.race([this.events.flush(), this.clock.sleep(this.options.eventFlushMs ?? 2000)]);
+    await within(this.clock, this.options.eventFlushMs ?? 2000, this.events.flush(), undefined);
   }
 
   isLeader(): boolean {
