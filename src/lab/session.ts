@@ -10,7 +10,12 @@ import { CLIENT_HEADER } from "./backend.ts";
 import { LabApi } from "./api.ts";
 import type { LabInfo } from "./info.ts";
 import { HERALD } from "./processes.ts";
-import { parseNeighbourEvents, type NeighbourEvent } from "./neighbour-moves.ts";
+import {
+  neighbourMoves,
+  parseNeighbourEvents,
+  type NeighbourEvent,
+  type NeighbourMove,
+} from "./neighbour-moves.ts";
 import type { ProbeSample } from "./probe.ts";
 
 const run = promisify(execFile);
@@ -200,6 +205,22 @@ export class LabSession {
         return parseNeighbourEvents(output);
       },
     };
+  }
+
+  /** Runs `steps` and says how the router's neighbour entry for `address` moved meanwhile. */
+  async routerMovesDuring<T>(
+    address: string,
+    steps: () => Promise<T>,
+  ): Promise<{ result: T; moves: NeighbourMove[] }> {
+    const initial = await this.routerNeighbour(address);
+    const watch = this.watchNeighbours("router");
+    try {
+      const result = await steps();
+      return { result, moves: neighbourMoves(await watch.stop(), address, initial) };
+    } catch (error) {
+      await watch.stop();
+      throw error;
+    }
   }
 
   async applyPool(name: string, spec: Record<string, unknown>): Promise<void> {

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { labDown, labRestartAgent, labStopAgent, labUp } from "../../src/lab/lab.ts";
-import { failuresAtMoves, neighbourMoves } from "../../src/lab/neighbour-moves.ts";
+import { failuresAtMoves } from "../../src/lab/neighbour-moves.ts";
 import { AGENT_DAEMONSET, INSTALL_NAMESPACE } from "../../src/lab/objects.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { BACKEND } from "../cluster.ts";
@@ -31,17 +31,15 @@ async function holder(address: string): Promise<string> {
 
 /** Runs `steps` under a probe from the client; the failures and the router's moves. */
 async function probed(address: string, durationMs: number, steps: () => Promise<void>) {
-  const initial = await lab.routerNeighbour(address);
-  const watch = lab.watchNeighbours("router");
   const probe = lab.probe("client", address, { intervalMs: 10, timeoutMs: 2000, durationMs });
   try {
-    await sleep(300);
-    await steps();
-    const samples = await probe.result;
-    const moves = neighbourMoves(await watch.stop(), address, initial);
+    const { result: samples, moves } = await lab.routerMovesDuring(address, async () => {
+      await sleep(300);
+      await steps();
+      return probe.result;
+    });
     return { samples, moves, ...failuresAtMoves(samples, moves) };
   } catch (error) {
-    await watch.stop();
     await probe.result.catch(() => undefined);
     throw error;
   }

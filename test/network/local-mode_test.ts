@@ -16,11 +16,7 @@ import {
   labStopAgent,
   labUp,
 } from "../../src/lab/lab.ts";
-import {
-  failuresAtMoves,
-  neighbourMoves,
-  type NeighbourMove,
-} from "../../src/lab/neighbour-moves.ts";
+import { failuresAtMoves, type NeighbourMove } from "../../src/lab/neighbour-moves.ts";
 import { outageAfter, type ProbeSample } from "../../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../../src/lab/session.ts";
 import { herald } from "../cli.ts";
@@ -72,22 +68,6 @@ async function settled(service: string) {
 
 function macOf(node: string): string {
   return lab.info.nodes.find((n) => n.name === node)!.mac;
-}
-
-/** Runs `steps` and says how the router's neighbour entry for `address` moved meanwhile. */
-async function routerMovesDuring<T>(
-  address: string,
-  steps: () => Promise<T>,
-): Promise<{ result: T; moves: NeighbourMove[] }> {
-  const initial = await lab.routerNeighbour(address);
-  const watch = lab.watchNeighbours("router");
-  try {
-    const result = await steps();
-    return { result, moves: neighbourMoves(await watch.stop(), address, initial) };
-  } catch (error) {
-    await watch.stop();
-    throw error;
-  }
 }
 
 const nodeOfMac = (mac: string) => lab.info.nodes.find((n) => n.mac === mac)?.name ?? mac;
@@ -234,7 +214,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
     // Healed, the node wins its addresses back and the other lets go: one holder again,
     // and the two never announce against each other meanwhile (each announcement moves
     // the router's entry, and each move resets the connections in flight).
-    const { result: holder, moves } = await routerMovesDuring(address, async () => {
+    const { result: holder, moves } = await lab.routerMovesDuring(address, async () => {
       await labHeal(ref, failed);
       return soleHolder(address);
     });
@@ -250,7 +230,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
       timeoutMs: 2000,
       durationMs: 6000,
     });
-    const { result: samples, moves } = await routerMovesDuring(address, async () => {
+    const { result: samples, moves } = await lab.routerMovesDuring(address, async () => {
       await sleep(300);
       await labRestartAgent(ref, node);
       return probe.result;
@@ -272,7 +252,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
     });
     await sleep(300);
     const started = Date.now();
-    const { result: samples, moves } = await routerMovesDuring(address, async () => {
+    const { result: samples, moves } = await lab.routerMovesDuring(address, async () => {
       for (const node of nodes) {
         await labRestartAgent(ref, node);
         // As the DaemonSet's maxUnavailable 1 waits for readiness.
@@ -300,7 +280,7 @@ describe("local mode in the lab", { concurrency: false }, () => {
     await sleep(300);
     let passed = false;
     try {
-      const { result: samples, moves } = await routerMovesDuring(address, async () => {
+      const { result: samples, moves } = await lab.routerMovesDuring(address, async () => {
         // As `kubectl drain` then a shutdown: no pause between the steps.
         await lab.api.mergePatch(nodePath, { spec: { unschedulable: true } });
         await labStopAgent(ref, node);
