@@ -311,7 +311,6 @@ export class Agent {
       new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })),
     ]);
     if (!signal.aborted) {
-      this.synced = true;
       this.log.info({ node: this.options.nodeName }, "caches synced");
       // Publish this node's interfaces before deciding anything, so that peers can count
       // it among the nodes able to hold each address from their first election on.
@@ -327,6 +326,8 @@ export class Agent {
           );
       }
       await this.refreshConfig();
+      // Only now: a pass begun before the detector exists would act on Node status alone.
+      this.synced = true;
       this.requestReconcile();
       this.scheduleResync();
       this.watch();
@@ -434,6 +435,9 @@ export class Agent {
     await this.reporter.markLeaving(reason);
     const { handoverTimeoutMs, gracefulShutdownMs } = this.settings.maintenance;
     const deadline = started + handoverTimeoutMs + gracefulShutdownMs + 1000;
+    // An agent stopped within its detector's warm-up would otherwise find no peer to hand
+    // to (reconcile waits for the detector) and keep every address on a node going away.
+    while (!this.isReady() && this.clock.now() < deadline) await this.clock.sleep(50);
     // A pass already running took its snapshot before this; the one after it counts.
     const passes = this.reconcilePasses + (this.reconciling ? 1 : 0);
     this.requestReconcile();
@@ -587,6 +591,8 @@ export class Agent {
       this.log.error({ err: String(error) }, "failure detector did not start");
     } finally {
       this.detectorStarting = false;
+      // Passes skipped while it started; with no detector, Node status decides now.
+      if (!this.detector) this.requestReconcile();
     }
   }
 
@@ -704,10 +710,11 @@ export class Agent {
    * retried on the next pass and does not stop the others.
    */
   private async reconcile(): Promise<void> {
-    if (!this.informers.every((source) => source.isSynced())) return;
+    if (!this.synced || !this.informers.every((source) => source.isSynced())) return;
     // Until the detector has heard its peers, "alive" means nothing: acting now would take
     // addresses from healthy nodes. Keep the kernel as it is (a restart keeps serving).
-    if (this.detector && !this.detector.ready()) return;
+    // That holds while it is being started too (a pass begun then would act on Node status).
+    if (this.detectorStarting || (this.detector && !this.detector.ready())) return;
     this.noticeLostAnnouncements();
     this.interfaces = await this.options.kernel.listInterfaces();
     const plan = planNode(this.snapshot(await this.isolated()));

@@ -103,6 +103,8 @@ export class Reporter {
     sessions: [],
   };
   private pendingPublish: Snapshot | undefined;
+  /** publish() has run: the snapshot is a reconcile's, not the empty one above. */
+  private published = false;
   private publishing = false;
   /** address (or "pool/NAME") -> problem last reported as an event, so each is reported once. */
   private readonly reported = new Map<string, string>();
@@ -143,6 +145,7 @@ export class Reporter {
    * coalesced: only the latest decisions are published once the previous round is done.
    */
   publish(snapshot: Snapshot): void {
+    this.published = true;
     this.#enqueue(snapshot);
   }
 
@@ -151,6 +154,10 @@ export class Reporter {
    * the last reconcile's snapshot: no kernel read, no new election.
    */
   update(changes: Partial<Pick<Snapshot, "sessions" | "dropsSeenAt">>): void {
+    // Before the first reconcile there is nothing to add to: an empty NodeState would say
+    // this node holds nothing, and clear a restart mark while its detector still warms up.
+    // The first publish carries the sessions and drops as they are by then.
+    if (!this.published) return;
     this.#enqueue({ ...(this.pendingPublish ?? this.snapshot), ...changes });
   }
 

@@ -29,6 +29,15 @@ async function holder(address: string): Promise<string> {
   });
 }
 
+/** Restarts `node`'s agent and waits until its detector is warm: it acts on a full view. */
+async function restarted(node: string): Promise<void> {
+  const since = Date.now();
+  await labRestartAgent(ref, node);
+  await waitUntil(`${node}'s new agent to warm up`, () =>
+    lab.agentLog(since).includes(` ${node} failure detector ready`),
+  );
+}
+
 /** Runs `steps` under a probe from the client; the failures and the router's moves. */
 async function probed(address: string, durationMs: number, steps: () => Promise<void>) {
   const probe = lab.probe("client", address, { intervalMs: 10, timeoutMs: 2000, durationMs });
@@ -130,7 +139,45 @@ describe("an agent's stop, by its DaemonSet", { concurrency: false }, () => {
         await lab.api.mergePatch(`/api/v1/nodes/${other}`, {
           metadata: { labels: { [SELECTED]: null } },
         });
+      await restarted(node);
+    }
+  });
+
+  test("stopped on a cordoned node before its detector is warm: it still hands over", async () => {
+    // A warm-up of 3 s, so that the stop surely lands inside it.
+    await lab.api.create("/apis/herald.dev/v1alpha1/agentconfigs", {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "AgentConfig",
+      metadata: { name: "default" },
+      spec: { failureDetector: { intervalMs: 100, suspicionMs: 300, timeoutMs: 3000 } },
+    });
+    const node = await holder(ipv4);
+    const nodePath = `/api/v1/nodes/${node}`;
+    try {
+      const since = Date.now();
       await labRestartAgent(ref, node);
+      await waitUntil(`${node}'s new agent to start its detector`, () =>
+        lab.agentLog(since).includes(` ${node} failure detector started`),
+      );
+      const { moves, atMove, other } = await probed(ipv4, 8000, async () => {
+        await lab.api.mergePatch(nodePath, { spec: { unschedulable: true } });
+        await labStopAgent(ref, node);
+      });
+      const agents = lab.agentLog(since);
+      const log = `\nagents meanwhile:\n${agents}`;
+      const stopped = agents.indexOf(` ${node} stopping on a node that is going away`);
+      const warm = agents.indexOf(` ${node} failure detector ready`);
+      assert.ok(stopped >= 0 && (warm < 0 || stopped < warm), `stopped inside the warm-up${log}`);
+      // Before, it found no peer alive to hand to and left the address on the kernel.
+      const next = await holder(ipv4);
+      assert.notEqual(next, node, log);
+      assert.equal(moves.length, 1, `${JSON.stringify(moves)}${log}`);
+      assert.deepEqual(other, [], log);
+      assert.ok(atMove.length <= 1, log);
+    } finally {
+      await lab.api.delete("/apis/herald.dev/v1alpha1/agentconfigs/default");
+      await lab.api.mergePatch(nodePath, { spec: { unschedulable: null } });
+      await restarted(node);
     }
   });
 
