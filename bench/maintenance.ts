@@ -10,7 +10,7 @@
 // handover) and which were not.
 // Prints one JSON object. Usage: node bench/maintenance.ts [trials] [routed trials]
 import { labDown, labFail, labHeal, labRestartAgent, labStopAgent, labUp } from "../src/lab/lab.ts";
-import { failuresAtMoves, neighbourMoves } from "../src/lab/neighbour-moves.ts";
+import { failuresAtMoves } from "../src/lab/neighbour-moves.ts";
 import type { ProbeSample } from "../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
 
@@ -33,18 +33,20 @@ const failedOf = (samples: readonly ProbeSample[]) => samples.filter((s) => !s.o
  * (neighbour-moves.ts: the one loss no layer-2 handover avoids).
  */
 async function drain(node: string, address: string) {
-  const initial = await lab.routerNeighbour(address);
-  const watch = lab.watchNeighbours("router");
   const probe = lab.probe("client", address, { ...PROBE, durationMs: 12_000 });
   await sleep(300);
   const started = Date.now();
-  await setCordon(node, true);
-  const stopping = Date.now();
-  await labStopAgent(ref, node);
-  const agentStopMs = Date.now() - stopping;
-  await labFail(ref, node, "hard");
-  const samples = await probe.result;
-  const moves = neighbourMoves(await watch.stop(), address, initial);
+  let agentStopMs = 0;
+  const { result: samples, moves } = await lab.routerMovesDuring(address, async () => {
+    await setCordon(node, true);
+    const stopping = Date.now();
+    await labStopAgent(ref, node);
+    agentStopMs = Date.now() - stopping;
+    await labFail(ref, node, "hard");
+    return probe.result;
+  });
+  // A powered-off node's kernel keeps what its agent left there: nothing, after a handover.
+  const leftOnStoppedNode = (await lab.holders(address)).includes(node);
   await labHeal(ref, node);
   await setCordon(node, null);
   const { atMove, other } = failuresAtMoves(samples, moves);
@@ -55,6 +57,7 @@ async function drain(node: string, address: string) {
     routerMoves: moves.length,
     resetInFlightAtMove: atMove.length,
     failedOtherwise: other.length,
+    leftOnStoppedNode,
     agentStopMs,
   };
 }
@@ -137,6 +140,7 @@ console.log(
       routerMoves: stats(local.map((t) => t.routerMoves)),
       resetInFlightAtMove: stats(local.map((t) => t.resetInFlightAtMove)),
       failedOtherwise: stats(local.map((t) => t.failedOtherwise)),
+      leftOnStoppedNode: local.filter((t) => t.leftOnStoppedNode).length,
       agentStopMs: stats(local.map((t) => t.agentStopMs)),
       samples: local,
     },
@@ -144,6 +148,7 @@ console.log(
     routedDrain: {
       router: "bird (honours GRACEFUL_SHUTDOWN)",
       failed: stats(routed.map((t) => t.failed)),
+      leftOnStoppedNode: routed.filter((t) => t.leftOnStoppedNode).length,
       agentStopMs: stats(routed.map((t) => t.agentStopMs)),
       samples: routed,
     },

@@ -317,7 +317,7 @@ export class Agent {
       this.interfaces = await this.options.kernel.listInterfaces().catch(() => []);
       await this.reporter.publishInterfaces(this.interfaces);
       if (this.options.daemonSet) {
-        const daemonSet = await this.readDaemonSet();
+        const daemonSet = await this.readDaemonSet(this.options.daemonSet);
         this.daemonSetReadable = daemonSet !== undefined && daemonSet !== "refused";
         if (!this.daemonSetReadable)
           this.log.warn(
@@ -361,9 +361,9 @@ export class Agent {
    * server will not say (401/403: its ServiceAccount or RBAC gone); undefined when it did
    * not answer within a second.
    */
-  private async readDaemonSet(): Promise<DaemonSetObject | null | "refused" | undefined> {
-    const name = this.options.daemonSet;
-    if (!name) return undefined;
+  private async readDaemonSet(
+    name: string,
+  ): Promise<DaemonSetObject | null | "refused" | undefined> {
     const path = `/apis/apps/v1/namespaces/${encodeURIComponent(this.options.namespace)}/daemonsets/${encodeURIComponent(name)}`;
     const read = this.raw.request("GET", path).then(
       (object) => object as DaemonSetObject,
@@ -380,7 +380,7 @@ export class Agent {
   private async daemonSetVerdict(): Promise<ReturnType<typeof daemonSetVerdict>> {
     const name = this.options.daemonSet;
     if (!name) return undefined;
-    const daemonSet = await this.readDaemonSet();
+    const daemonSet = await this.readDaemonSet(name);
     // Unanswered: assume a rolling update, the safe guess for traffic.
     if (daemonSet === undefined) return undefined;
     if (daemonSet === "refused") {

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startCluster, waitFor, type TestCluster } from "../../test/cluster.ts";
+import { withController } from "../../test/controller-run.ts";
 import { RawClient } from "../kube/raw.ts";
 import { createLogger } from "../log.ts";
 import { ensureAgentKey } from "./agent-key.ts";
-import { AllocationController } from "./controller.ts";
 
 let cluster: TestCluster;
 before(async () => (cluster = await startCluster()));
@@ -38,23 +38,11 @@ describe("the agents' key Secret", () => {
 
   it("is made by the controller on becoming leader", async () => {
     await cluster.core.createNamespace({ body: { metadata: { name: "k3" } } });
-    const controller = new AllocationController({
-      config: cluster.config,
-      namespace: "k3",
-      identity: "key-test",
-      log,
-      lease: { durationMs: 900, renewDeadlineMs: 600, retryPeriodMs: 150 },
-    });
-    const abort = new AbortController();
-    const done = controller.run(abort.signal);
-    try {
-      await waitFor(
+    await withController(cluster, { namespace: "k3", identity: "key-test" }, () =>
+      waitFor(
         "the key Secret",
         async () => (await keyOf("k3", "herald-agent-key").catch(() => undefined)) !== undefined,
-      );
-    } finally {
-      abort.abort();
-      await done;
-    }
+      ),
+    );
   });
 });

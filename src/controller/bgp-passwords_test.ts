@@ -4,12 +4,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startCluster, waitFor, type TestCluster } from "../../test/cluster.ts";
+import { withController } from "../../test/controller-run.ts";
 import { BGP_PASSWORDS_SECRET } from "../api/bgppeer.ts";
 import { mergePatch } from "../kube/patch.ts";
 import { RawClient } from "../kube/raw.ts";
-import { createLogger } from "../log.ts";
 import { desiredPasswords, type SecretData } from "./bgp-passwords.ts";
-import { AllocationController } from "./controller.ts";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
@@ -63,7 +62,6 @@ describe("the leading controller copies the BGP passwords for the agents", () =>
   before(async () => (cluster = await startCluster()));
   after(() => cluster.stop());
   const namespace = "bgp-pw";
-  const log = createLogger("silent");
 
   const copy = async () => {
     try {
@@ -94,62 +92,56 @@ describe("the leading controller copies the BGP passwords for the agents", () =>
       "/apis/herald.dev/v1alpha1/bgppeers",
       peer("pw-a", { namespace, name: "router-a" }),
     );
-    const controller = new AllocationController({
-      config: cluster.config,
-      namespace,
-      identity: "pw-test",
-      log,
-      lease: { durationMs: 900, renewDeadlineMs: 600, retryPeriodMs: 150 },
-    });
-    const abort = new AbortController();
-    const done = controller.run(abort.signal);
     try {
-      await waitFor(
-        "the first password copied",
-        async () => (await copy())?.["pw-a"] === b64("first"),
-      );
-
-      // A new password reaches the copy.
-      await cluster.core.patchNamespacedSecret(
-        { namespace, name: "router-a", body: { stringData: { password: "second" } } },
-        mergePatch,
-      );
-      await waitFor(
-        "the new password copied",
-        async () => (await copy())?.["pw-a"] === b64("second"),
-      );
-
-      // A peer whose Secret does not exist: no entry, a Warning on the BGPPeer.
-      await raw.request(
-        "POST",
-        "/apis/herald.dev/v1alpha1/bgppeers",
-        peer("pw-b", { namespace, name: "not-there" }),
-      );
-      await waitFor("a PasswordUnresolved event on pw-b", async () => {
-        const events = await cluster.core.listNamespacedEvent({ namespace: "default" });
-        return events.items.some(
-          (e) =>
-            e.involvedObject.name === "pw-b" &&
-            e.reason === "PasswordUnresolved" &&
-            e.message?.includes(`Secret ${namespace}/not-there does not exist`),
+      await withController(cluster, { namespace, identity: "pw-test" }, async () => {
+        await waitFor(
+          "the first password copied",
+          async () => (await copy())?.["pw-a"] === b64("first"),
         );
-      });
-      assert.deepEqual(Object.keys((await copy()) ?? {}), ["pw-a"]);
 
-      // Its Secret appears: copied. A deleted peer's entry goes.
-      await cluster.core.createNamespacedSecret({
-        namespace,
-        body: { metadata: { name: "not-there" }, stringData: { password: "late" } },
-      });
-      await waitFor("the late Secret copied", async () => (await copy())?.["pw-b"] === b64("late"));
-      await raw.request("DELETE", "/apis/herald.dev/v1alpha1/bgppeers/pw-a");
-      await waitFor("the deleted peer's entry gone", async () => {
-        const data = await copy();
-        return data !== undefined && !("pw-a" in data) && data["pw-b"] === b64("late");
+        // A new password reaches the copy.
+        await cluster.core.patchNamespacedSecret(
+          { namespace, name: "router-a", body: { stringData: { password: "second" } } },
+          mergePatch,
+        );
+        await waitFor(
+          "the new password copied",
+          async () => (await copy())?.["pw-a"] === b64("second"),
+        );
+
+        // A peer whose Secret does not exist: no entry, a Warning on the BGPPeer.
+        await raw.request(
+          "POST",
+          "/apis/herald.dev/v1alpha1/bgppeers",
+          peer("pw-b", { namespace, name: "not-there" }),
+        );
+        await waitFor("a PasswordUnresolved event on pw-b", async () => {
+          const events = await cluster.core.listNamespacedEvent({ namespace: "default" });
+          return events.items.some(
+            (e) =>
+              e.involvedObject.name === "pw-b" &&
+              e.reason === "PasswordUnresolved" &&
+              e.message?.includes(`Secret ${namespace}/not-there does not exist`),
+          );
+        });
+        assert.deepEqual(Object.keys((await copy()) ?? {}), ["pw-a"]);
+
+        // Its Secret appears: copied. A deleted peer's entry goes.
+        await cluster.core.createNamespacedSecret({
+          namespace,
+          body: { metadata: { name: "not-there" }, stringData: { password: "late" } },
+        });
+        await waitFor(
+          "the late Secret copied",
+          async () => (await copy())?.["pw-b"] === b64("late"),
+        );
+        await raw.request("DELETE", "/apis/herald.dev/v1alpha1/bgppeers/pw-a");
+        await waitFor("the deleted peer's entry gone", async () => {
+          const data = await copy();
+          return data !== undefined && !("pw-a" in data) && data["pw-b"] === b64("late");
+        });
       });
     } finally {
-      abort.abort();
-      await done;
       await raw.request("DELETE", "/apis/herald.dev/v1alpha1/bgppeers/pw-b").catch(() => {});
     }
   });

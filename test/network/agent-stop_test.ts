@@ -145,12 +145,22 @@ describe("an agent's stop, by its DaemonSet", { concurrency: false }, () => {
 
   test("stopped on a cordoned node before its detector is warm: it still hands over", async () => {
     // A warm-up of 3 s, so that the stop surely lands inside it.
+    const configured = Date.now();
     await lab.api.create("/apis/herald.dev/v1alpha1/agentconfigs", {
       apiVersion: "herald.dev/v1alpha1",
       kind: "AgentConfig",
       metadata: { name: "default" },
       spec: { failureDetector: { intervalMs: 100, suspicionMs: 300, timeoutMs: 3000 } },
     });
+    const nodes = lab.info.nodes.map((n) => n.name);
+    await waitUntil("every agent on the new timing", () =>
+      nodes.every((n) =>
+        lab.agentLog(configured).includes(` ${n} failure detector timing changed`),
+      ),
+    );
+    // A node back from the previous test's stop counts for elections 2 × timeoutMs after
+    // its revival, by the new timing: until then its peers would take its addresses.
+    await sleep(6500);
     const node = await holder(ipv4);
     const nodePath = `/api/v1/nodes/${node}`;
     try {
