@@ -100,6 +100,7 @@ interface Container {
   resources?: unknown;
 }
 interface PodSpec {
+  priorityClassName?: string;
   containers: Container[];
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];
@@ -182,6 +183,7 @@ const combinations: Record<string, Record<string, unknown>> = {
       replicas: 3,
       resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
       extraArgs: ["--workers", "16"],
+      priorityClassName: "system-cluster-critical",
     },
     agent: {
       detectorPort: 7500,
@@ -190,6 +192,7 @@ const combinations: Record<string, Record<string, unknown>> = {
       tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }],
       resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
       extraArgs: ["--kube-api-qps", "50"],
+      priorityClassName: "system-node-critical",
     },
     bird: { resources: { requests: { cpu: "20m", memory: "32Mi" } } },
     metrics: { podMonitor: { enabled: true, interval: "15s" }, prometheusRule: { enabled: true } },
@@ -323,6 +326,12 @@ describe("the chart renders deploy/ (one source of truth)", () => {
     assert.deepEqual(agentSpec.tolerations, [
       { key: "node-role.kubernetes.io/control-plane", operator: "Exists" },
     ]);
+    assert.equal(agentSpec.priorityClassName, "system-node-critical");
+    assert.equal(
+      find<Workload>(rendered, "Deployment", "herald-controller").spec.template.spec
+        .priorityClassName,
+      "system-cluster-critical",
+    );
     assert.deepEqual(
       agentSpec.containers.map((c) => c.name),
       ["agent"],
@@ -389,6 +398,11 @@ describe("values.schema.json", () => {
       "a string for the args",
       { agent: { extraArgs: "--class-only" } },
       /\/agent\/extraArgs.*want array/,
+    ],
+    [
+      "a priority class that is no object name",
+      { agent: { priorityClassName: "Node Critical" } },
+      /\/agent\/priorityClassName.*does not match/,
     ],
     [
       "a memory size that is none",

@@ -79,6 +79,7 @@ import {
   type RealPlane,
 } from "./real-cluster.ts";
 import { apiserverReady, etcdHealthy } from "../realkube/control-plane.ts";
+import { DEFAULT_SETTINGS } from "../agent/settings.ts";
 import { kubernetesBinaries } from "../realkube/binaries.ts";
 import { freePorts } from "../realkube/real-kube.ts";
 
@@ -290,6 +291,7 @@ async function build(run: LabRun, signal: AbortSignal): Promise<UpResult> {
             }),
           ]),
     ]);
+    if (agents) await agentsSettled(files, shape.nodes, signal);
   } finally {
     await close();
   }
@@ -715,6 +717,40 @@ function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
 }
 
 /** A node's agent and, beside it, its BIRD: the two containers of the agent's pod. */
+/**
+ * Until every agent's failure detector is warm, and a little longer: an agent that started
+ * after another's warm-up ended was taken for dead there, and counts again only after the
+ * revival hold-off (2 × timeoutMs). A Service created before then could be announced by a
+ * node that hands it over a moment later — one move of no use, which the tests would see.
+ */
+async function agentsSettled(
+  files: LabFiles,
+  nodes: readonly LabNode[],
+  signal: AbortSignal,
+): Promise<void> {
+  const settledOn = (node: LabNode) => {
+    const role = `agent-${node.name}`;
+    if (pidOf(files, role) === undefined)
+      throw new LabError(`${role} exited: ${tail(files, role)}`);
+    let log = "";
+    try {
+      log = readFileSync(logPath(files, role), "utf8");
+    } catch {
+      return false;
+    }
+    // Or no detector at all (its key missing, say): then Node status decides, at once.
+    return DETECTOR_SETTLED.some((message) => log.includes(`"msg":"${message}"`));
+  };
+  await waitFor("every agent's failure detector to warm up", signal, () => nodes.every(settledOn));
+  await sleep(2 * DEFAULT_SETTINGS.failureDetector.timeoutMs, undefined, { signal });
+}
+
+const DETECTOR_SETTLED = [
+  "failure detector ready",
+  "failure detector not running",
+  "failure detector did not start",
+];
+
 function agentSpecs(run: LabRun, node: LabNode): ProcessSpec[] {
   return [agentSpec(run, node), birdSidecarSpec(node, run)];
 }
