@@ -338,7 +338,8 @@ export class Agent {
     }
     if (this.synced) {
       const verdict = await this.daemonSetVerdict();
-      const leaving = verdict && "leaving" in verdict ? verdict.leaving : this.leavingReason();
+      const leaving =
+        verdict && "leaving" in verdict ? verdict.leaving : await this.leavingReason();
       if (verdict && "uninstall" in verdict) await this.uninstall(verdict.uninstall);
       else if (leaving) await this.leave(leaving);
       else await this.reporter.markRestarting();
@@ -372,6 +373,17 @@ export class Agent {
         if (error.code === 404) return null;
         return error.code === 401 || error.code === 403 ? ("refused" as const) : undefined;
       },
+    );
+    return within(this.clock, 1000, read, undefined);
+  }
+
+  /** This node's Node, read now; undefined when the API server did not say within a second. */
+  private async readOwnNode(): Promise<NodeObject | undefined> {
+    // By list, which the agent's role grants (get it does not need otherwise).
+    const selector = encodeURIComponent(`metadata.name=${this.options.nodeName}`);
+    const read = this.raw.request("GET", `/api/v1/nodes?fieldSelector=${selector}`).then(
+      (list) => (list as { items?: NodeObject[] }).items?.[0],
+      () => undefined,
     );
     return within(this.clock, 1000, read, undefined);
   }
@@ -413,8 +425,11 @@ export class Agent {
    * (whatever maintenance.handoverOnCordon says), tainted, deleted or NotReady (the
    * kubelet's graceful shutdown marks it so before it stops the pods).
    */
-  private leavingReason(): string | undefined {
-    const node = this.nodes.get(this.options.nodeName);
+  private async leavingReason(): Promise<string | undefined> {
+    // As the API server has it now: `kubectl cordon` and a shutdown a moment later can
+    // send the SIGTERM before the watch brings the cordon, and a stop taken for a rolling
+    // restart keeps every address on a node going away. The cache when it does not answer.
+    const node = (await this.readOwnNode()) ?? this.nodes.get(this.options.nodeName);
     if (!node) return undefined;
     const reason = nodeLeaving(node, true);
     if (reason) return reason;

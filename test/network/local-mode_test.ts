@@ -101,15 +101,16 @@ describe("local mode in the lab", { concurrency: false }, () => {
   });
 
   test("a dual-stack address answers ARP/NDP and HTTP from the LAN and via the router", async () => {
+    const created = Date.now();
     await lab.createService("web", {
       ipFamilyPolicy: "RequireDualStack",
       ipFamilies: ["IPv4", "IPv6"],
       externalTrafficPolicy: POLICY,
     });
-    // One node holds each address, and it is the one the annotation names. Right after
-    // the lab came up an address may still move once as the agents first hear of each
-    // other; the annotation follows its holder a moment later (written off the takeover
-    // path), so wait until the two agree.
+    // One node holds each address, and it is the one the annotation names. The lab is
+    // up once every agent's detector is warm, so the first holder is the last; the
+    // annotation follows its holder a moment later (written off the takeover path), so
+    // wait until the two agree.
     const served = await waitUntil("both families announced by their holders", async () => {
       const v4 = await announcer("web", "ipv4");
       const v6 = await announcer("web", "ipv6");
@@ -178,7 +179,11 @@ describe("local mode in the lab", { concurrency: false }, () => {
       nodes: { name: string }[];
     };
     const shown = view.announcements.find((a) => a.address === ipv4);
-    assert.deepEqual(shown?.nodes, [{ node: served.v4.node, interface: "eth0" }]);
+    assert.deepEqual(
+      shown?.nodes,
+      [{ node: served.v4.node, interface: "eth0" }],
+      `agents since the Service was created:\n${lab.agentLog(created)}`,
+    );
     assert.equal(shown?.mode, "Local");
     assert.deepEqual(shown?.problems, []);
     assert.equal(view.nodes.length, lab.info.nodes.length);
