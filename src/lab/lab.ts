@@ -716,7 +716,6 @@ function agentSpec(run: LabRun, node: LabNode): ProcessSpec {
   });
 }
 
-/** A node's agent and, beside it, its BIRD: the two containers of the agent's pod. */
 /**
  * Until every agent's failure detector is warm, and a little longer: an agent that started
  * after another's warm-up ended was taken for dead there, and counts again only after the
@@ -751,6 +750,7 @@ const DETECTOR_SETTLED = [
   "failure detector did not start",
 ];
 
+/** A node's agent and, beside it, its BIRD: the two containers of the agent's pod. */
 function agentSpecs(run: LabRun, node: LabNode): ProcessSpec[] {
   return [agentSpec(run, node), birdSidecarSpec(node, run)];
 }
