@@ -84,6 +84,9 @@ class MemoryKernel implements Kernel {
   ensureVirtualInterface(name: string) {
     return Promise.resolve({ name, kind: "bridge" as const, created: false });
   }
+  setHandoffRules() {
+    return Promise.resolve();
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

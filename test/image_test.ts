@@ -69,7 +69,7 @@ describe("deploy/Dockerfile and scripts/image.sh describe the same image", () =>
     const packages = pins("deploy/image/packages.txt");
     assert.ok(packages.length >= 5);
     for (const pin of packages) assert.match(pin, /^[a-z0-9][a-z0-9+.-]*=[^\s=]+$/, pin);
-    for (const name of ["bird2", "iproute2", "arping", "ndisc6", "procps"]) {
+    for (const name of ["bird2", "iproute2", "arping", "ndisc6", "procps", "nftables"]) {
       assert.ok(
         packages.some((pin) => pin.startsWith(`${name}=`)),
         `${name} pinned`,
@@ -201,6 +201,7 @@ describe(
         "usr/sbin/arping",
         "usr/bin/ndisc6",
         "usr/sbin/sysctl",
+        "usr/sbin/nft",
         "bin/sh",
       ]) {
         assert.ok(existsSync(join(rootfs, tool)) || existsSync(join(rootfs, "usr", tool)), tool);

@@ -57,7 +57,8 @@ import { applyAddressChanges } from "./kernel/kernel.ts";
 import { planAddressChanges, type AddressAssignment } from "./kernel/plan.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import type { DetectorStats } from "./detector/detector.ts";
-import { desiredAddresses, planNode, type AgentSnapshot } from "./plan.ts";
+import { desiredAddresses, planNode, type AgentSnapshot, type NodePlan } from "./plan.ts";
+import { nextHandoffs, type FlowHandoff } from "./flow-handoff.ts";
 
 /** What the agent needs of the failure detector (detector/detector.ts). */
 export interface Detector {
@@ -161,8 +162,15 @@ export class Agent {
   private readonly announced = new Map<string, AnnouncedHere>();
   /** Local addresses kept until the node they move to announces them, since when (plan.ts). */
   private handingOver: ReadonlyMap<string, number> = new Map();
+  /** Local addresses handed over, kept while their connections finish, since when (plan.ts). */
+  private draining: ReadonlyMap<string, number> = new Map();
   /** Routed addresses in their graceful shutdown, since when (plan.ts). */
   private shuttingDown: ReadonlyMap<string, number> = new Map();
+  /** Addresses taken over whose old holder still gets its connections' segments. */
+  private handoffs: ReadonlyMap<string, FlowHandoff> = new Map();
+  /** The handover rules last given to the kernel; undefined: none yet (a restart clears). */
+  private handoffRules: string | undefined;
+  private handoffRulesError: string | undefined;
   private maintenanceTimer: TimerHandle | undefined;
   /** Set once this agent stops on a node that is going away: why. */
   private leaving: string | undefined;
@@ -417,6 +425,7 @@ export class Agent {
     while (this.reconciling) await this.clock.sleep(20);
     this.interfaces = await this.options.kernel.listInterfaces().catch(() => this.interfaces);
     await this.applyAddresses([]);
+    await this.options.kernel.setHandoffRules([], []).catch(() => undefined);
   }
 
   /**
@@ -448,8 +457,8 @@ export class Agent {
     const started = this.clock.now();
     this.log.info({ reason }, "stopping on a node that is going away: handing its addresses over");
     await this.reporter.markLeaving(reason);
-    const { handoverTimeoutMs, gracefulShutdownMs } = this.settings.maintenance;
-    const deadline = started + handoverTimeoutMs + gracefulShutdownMs + 1000;
+    const { handoverTimeoutMs, gracefulShutdownMs, connectionDrainMs } = this.settings.maintenance;
+    const deadline = started + handoverTimeoutMs + gracefulShutdownMs + connectionDrainMs + 1000;
     // An agent stopped within its detector's warm-up would otherwise find no peer to hand
     // to (reconcile waits for the detector) and keep every address on a node going away.
     while (!this.isReady() && this.clock.now() < deadline) await this.clock.sleep(50);
@@ -461,6 +470,7 @@ export class Agent {
         this.reconcilePasses > passes &&
         !this.reconciling &&
         this.handingOver.size === 0 &&
+        this.draining.size === 0 &&
         this.shuttingDown.size === 0;
       if (settled) break;
       await this.clock.sleep(50);
@@ -732,16 +742,19 @@ export class Agent {
     if (this.detectorStarting || (this.detector && !this.detector.ready())) return;
     this.noticeLostAnnouncements();
     this.interfaces = await this.options.kernel.listInterfaces();
-    const plan = planNode(this.snapshot(await this.isolated()));
+    const snapshot = this.snapshot(await this.isolated());
+    const plan = planNode(snapshot);
     this.handingOver = plan.handingOver;
+    this.draining = plan.draining;
     this.shuttingDown = plan.shuttingDown;
-    this.wakeForMaintenance();
 
     const virtual = plan.routed.length > 0 ? await this.virtualInterface() : undefined;
     const failed = await this.applyAddresses(desiredAddresses(plan, virtual));
     const local = plan.local.filter((d) => !failed.has(d.address));
     const routed = virtual === undefined ? [] : plan.routed.filter((d) => !failed.has(d.address));
     const { added, firstRounds } = this.announceNew(local);
+    await this.updateHandoffs(snapshot, plan, local, new Set(added.map((d) => d.address)));
+    this.wakeForMaintenance();
     this.remember(local, routed, virtual, new Set(added.map((d) => d.address)));
     await this.updateRouting(routed);
     for (const family of ["IPv4", "IPv6"] as const) {
@@ -778,11 +791,66 @@ export class Agent {
     });
   }
 
-  /** A handover or a graceful shutdown ends by time as well: decide again when it does. */
+  /**
+   * The handover rules (flow-handoff.ts, kernel/handoff-rules.ts): segments of the
+   * connections an old holder accepted go back to it for a moment after this node takes
+   * its address, and an address this node drains answers no neighbour. A kernel that
+   * cannot have them (no nftables) is logged; handovers go on, resetting those connections.
+   */
+  private async updateHandoffs(
+    snapshot: AgentSnapshot,
+    plan: NodePlan,
+    local: readonly AddressDecision[],
+    added: ReadonlySet<string>,
+  ): Promise<void> {
+    this.handoffs = nextHandoffs({
+      now: snapshot.now,
+      drainMs: this.settings.maintenance.connectionDrainMs,
+      current: this.handoffs,
+      local: local.filter((d) => d.handingOverTo === undefined),
+      added,
+      announcedBy: snapshot.announcedBy,
+      alive: snapshot.alive,
+      interfaces: this.interfaces,
+      published: snapshot.published,
+    });
+    const forwards = [...this.handoffs.values()].map(({ address, interface: iface, via }) => ({
+      address,
+      interface: iface,
+      via,
+    }));
+    const silenced = plan.local
+      .filter((d) => d.draining && d.interface !== undefined)
+      .map((d) => ({ address: d.address, interface: d.interface! }));
+    const rules = JSON.stringify([forwards, silenced]);
+    if (rules === this.handoffRules) return;
+    this.handoffRules = rules;
+    try {
+      await this.options.kernel.setHandoffRules(forwards, silenced);
+      if (forwards.length + silenced.length > 0)
+        this.log.info(
+          { passedOn: this.handoffs.size > 0 ? [...this.handoffs.values()] : undefined, silenced },
+          "handover rules set",
+        );
+      this.handoffRulesError = undefined;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== this.handoffRulesError)
+        this.log.warn(
+          { err: message },
+          "cannot set the handover rules: connections open at a handover will be reset",
+        );
+      this.handoffRulesError = message;
+    }
+  }
+
+  /** A handover, a drain or a graceful shutdown ends by time as well: decide again then. */
   private wakeForMaintenance(): void {
-    const { handoverTimeoutMs, gracefulShutdownMs } = this.settings.maintenance;
+    const { handoverTimeoutMs, gracefulShutdownMs, connectionDrainMs } = this.settings.maintenance;
     const ends = [
       ...[...this.handingOver.values()].map((since) => since + handoverTimeoutMs),
+      ...[...this.draining.values()].map((since) => since + connectionDrainMs),
+      ...[...this.handoffs.values()].map((handoff) => handoff.until),
       ...[...this.shuttingDown.values()].map((since) => since + gracefulShutdownMs),
     ];
     if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
@@ -865,6 +933,7 @@ export class Agent {
       routing,
       announcedBy,
       handingOver: this.handingOver,
+      draining: this.draining,
       shuttingDown: this.shuttingDown,
       maintenance: this.settings.maintenance,
     };

@@ -98,6 +98,11 @@ export interface AddressDecision {
    */
   handingOverTo?: string;
   /**
+   * Local, in this node's plan only, with handingOverTo: the new holder announces it; this
+   * node keeps it a moment, answering no neighbour, while its own connections finish.
+   */
+  draining?: boolean;
+  /**
    * Routed, in this node's plan only: a leaving node's route kept a moment longer with
    * the GRACEFUL_SHUTDOWN community, so that routers prefer the other nodes first.
    */

@@ -45,9 +45,15 @@ export interface AgentSnapshot {
   readonly announcedBy: ReadonlyMap<string, ReadonlySet<string>>;
   /** Local addresses being handed over, since when (the previous plan's `handingOver`). */
   readonly handingOver: ReadonlyMap<string, number>;
+  /** Local addresses handed over and kept for their connections, since when (the previous plan's). */
+  readonly draining: ReadonlyMap<string, number>;
   /** Routed addresses in their graceful shutdown, since when (the previous plan's). */
   readonly shuttingDown: ReadonlyMap<string, number>;
-  readonly maintenance: { readonly handoverTimeoutMs: number; readonly gracefulShutdownMs: number };
+  readonly maintenance: {
+    readonly handoverTimeoutMs: number;
+    readonly gracefulShutdownMs: number;
+    readonly connectionDrainMs: number;
+  };
 }
 
 export interface NodePlan {
@@ -59,6 +65,8 @@ export interface NodePlan {
   readonly routed: readonly AddressDecision[];
   /** For the next snapshot: the local addresses still being handed over, since when. */
   readonly handingOver: ReadonlyMap<string, number>;
+  /** For the next snapshot: the local addresses handed over and draining, since when. */
+  readonly draining: ReadonlyMap<string, number>;
   /** For the next snapshot: the routed addresses in graceful shutdown, since when. */
   readonly shuttingDown: ReadonlyMap<string, number>;
 }
@@ -103,7 +111,7 @@ export function planNode(snapshot: AgentSnapshot): NodePlan {
   // BGP session, and equal routes from several nodes are no conflict.
   const routed = decisions.filter((d) => d.mode === "Routed" && d.routedBy?.includes(self));
   const handover = snapshot.isolated
-    ? { kept: [], since: new Map() }
+    ? { kept: [], since: new Map(), draining: new Map() }
     : keptForHandover(snapshot, decisions);
   const shutdown = inGracefulShutdown(snapshot, decisions);
   return {
@@ -111,6 +119,7 @@ export function planNode(snapshot: AgentSnapshot): NodePlan {
     local: [...local, ...handover.kept],
     routed: [...routed, ...shutdown.kept],
     handingOver: handover.since,
+    draining: handover.draining,
     shuttingDown: shutdown.since,
   };
 }
@@ -120,26 +129,36 @@ export function planNode(snapshot: AgentSnapshot): NodePlan {
  * (alive) node stays here until that node's NodeState says it announces the address — it
  * has put it on its interface and sent its gratuitous ARP / NA — or for at most
  * handoverTimeoutMs. Both hold it meanwhile; the clients follow the new holder's
- * announcement, and none finds the address gone in between.
+ * announcement, and none finds the address gone in between. Then it stays connectionDrainMs
+ * more, answering no neighbour (`draining`): the new holder passes it the segments of the
+ * connections it accepted (flow-handoff.ts), and they finish here.
  */
 function keptForHandover(
   snapshot: AgentSnapshot,
   decisions: readonly AddressDecision[],
-): { kept: AddressDecision[]; since: Map<string, number> } {
+): { kept: AddressDecision[]; since: Map<string, number>; draining: Map<string, number> } {
   const kept: AddressDecision[] = [];
   const since = new Map<string, number>();
+  const draining = new Map<string, number>();
+  const { handoverTimeoutMs, connectionDrainMs } = snapshot.maintenance;
   for (const decision of decisions) {
     const iface = snapshot.holding.get(decision.address);
     const next = decision.announcer;
     if (iface === undefined || decision.mode !== "Local" || !next || next === snapshot.self)
       continue;
-    if (snapshot.announcedBy.get(decision.address)?.has(next)) continue;
+    if (snapshot.announcedBy.get(decision.address)?.has(next)) {
+      const drainStarted = snapshot.draining.get(decision.address) ?? snapshot.now;
+      if (snapshot.now - drainStarted >= connectionDrainMs) continue;
+      draining.set(decision.address, drainStarted);
+      kept.push({ ...decision, interface: iface, handingOverTo: next, draining: true });
+      continue;
+    }
     const started = snapshot.handingOver.get(decision.address) ?? snapshot.now;
-    if (snapshot.now - started >= snapshot.maintenance.handoverTimeoutMs) continue;
+    if (snapshot.now - started >= handoverTimeoutMs) continue;
     since.set(decision.address, started);
     kept.push({ ...decision, interface: iface, handingOverTo: next });
   }
-  return { kept, since };
+  return { kept, since, draining };
 }
 
 /**

@@ -35,8 +35,10 @@ function snapshot(changes: Partial<AgentSnapshot> = {}): AgentSnapshot {
     routing: new Set(),
     announcedBy: new Map(),
     handingOver: new Map(),
+    draining: new Map(),
     shuttingDown: new Map(),
-    maintenance: { handoverTimeoutMs: 5000, gracefulShutdownMs: 3000 },
+    // Drains are off here but in the test of them: the handover tests let go at once.
+    maintenance: { handoverTimeoutMs: 5000, gracefulShutdownMs: 3000, connectionDrainMs: 0 },
     ...changes,
   };
 }
@@ -193,6 +195,45 @@ describe("planNode", () => {
         snapshot({ ...base, now: 1_005_000, handingOver: first.handingOver }),
       );
       assert.deepEqual(expired.local, []);
+    });
+
+    it("after the new holder announces, keeps the address connectionDrainMs more, draining", () => {
+      const maintenance = {
+        handoverTimeoutMs: 5000,
+        gracefulShutdownMs: 3000,
+        connectionDrainMs: 2000,
+      };
+      const announced = new Map([[address, new Set(["node2"])]]);
+      const base = {
+        nodes: two("cordoned"),
+        alive: both,
+        services: [service],
+        holding,
+        maintenance,
+        announcedBy: announced,
+      };
+      const waiting = planNode(snapshot({ ...base, announcedBy: new Map() }));
+      assert.equal(waiting.local[0]?.draining, undefined, "not before node2 announces");
+      const first = planNode(snapshot({ ...base, handingOver: waiting.handingOver }));
+      assert.deepEqual(
+        first.local.map((d) => [d.address, d.interface, d.handingOverTo, d.draining]),
+        [[address, "eth0", "node2", true]],
+      );
+      assert.equal(first.handingOver.size, 0);
+      assert.deepEqual([...first.draining], [[address, 1_000_000]]);
+      const later = planNode(snapshot({ ...base, now: 1_001_999, draining: first.draining }));
+      assert.equal(later.local.length, 1);
+      assert.deepEqual([...later.draining], [[address, 1_000_000]]);
+      const done = planNode(snapshot({ ...base, now: 1_002_000, draining: later.draining }));
+      assert.deepEqual(done.local, []);
+      assert.equal(done.draining.size, 0);
+      // Elected here again meanwhile: announced as its own, not drained.
+      const back = planNode(snapshot({ ...base, nodes: two(), draining: first.draining }));
+      assert.deepEqual(
+        back.local.map((d) => [d.address, d.handingOverTo, d.draining]),
+        [[address, undefined, undefined]],
+      );
+      assert.equal(back.draining.size, 0);
     });
 
     it("hands nothing over while isolated, and keeps nothing it does not hold", () => {

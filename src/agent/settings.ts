@@ -8,7 +8,12 @@ export interface AgentSettings {
   routing: RoutingMode;
   failureDetector: { intervalMs: number; suspicionMs: number; timeoutMs: number; port: number };
   garp: { count: number; intervalMs: number };
-  maintenance: { handoverOnCordon: boolean; handoverTimeoutMs: number; gracefulShutdownMs: number };
+  maintenance: {
+    handoverOnCordon: boolean;
+    handoverTimeoutMs: number;
+    gracefulShutdownMs: number;
+    connectionDrainMs: number;
+  };
 }
 
 export const DEFAULT_SETTINGS: AgentSettings = {
@@ -17,7 +22,12 @@ export const DEFAULT_SETTINGS: AgentSettings = {
   routing: "Bird",
   failureDetector: { intervalMs: 100, suspicionMs: 300, timeoutMs: 700, port: 7474 },
   garp: { count: 3, intervalMs: 1000 },
-  maintenance: { handoverOnCordon: true, handoverTimeoutMs: 5000, gracefulShutdownMs: 3000 },
+  maintenance: {
+    handoverOnCordon: true,
+    handoverTimeoutMs: 5000,
+    gracefulShutdownMs: 3000,
+    connectionDrainMs: 2000,
+  },
 };
 
 export function agentSettings(spec: AgentConfigSpec | undefined): AgentSettings {

@@ -48,6 +48,12 @@ export interface MaintenanceSettings {
    * (RFC 8326, 65535:0) before it withdraws them, so that routers move traffic first.
    */
   gracefulShutdownMs?: number;
+  /**
+   * Local mode: how long a node that handed an address over keeps it, answering no
+   * neighbour, while the new holder passes it the rest of its TCP connections. 0: the
+   * address leaves at once, and connections open at the handover are reset.
+   */
+  connectionDrainMs?: number;
 }
 
 export interface AgentConfigSpec {
@@ -123,6 +129,7 @@ export const agentConfigSpecSchema: ObjectSchema<AgentConfigSpec> = objectSchema
         handoverOnCordon: { type: "boolean", default: true },
         handoverTimeoutMs: { type: "integer", minimum: 100, maximum: 60000, default: 5000 },
         gracefulShutdownMs: { type: "integer", minimum: 0, maximum: 60000, default: 3000 },
+        connectionDrainMs: { type: "integer", minimum: 0, maximum: 60000, default: 2000 },
       },
       [],
     ),

@@ -7,9 +7,12 @@
 // further setup. With real kube-proxy (`--kube real`) it is the Pod alone: kube-proxy
 // picks the endpoint, and a node without a backend Pod answers 503.
 //
+// GET /stream?lines=N&everyMs=M answers with N lines, one every M ms, each naming the node
+// that served it: a connection that stays open, for tests of what a handover does to one.
+//
 // Every answer says, in CLIENT_HEADER, the address the request came from as the serving
 // node saw it: the client's own when its source was preserved, a node's when it was not.
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Set on a forwarded request: its receiver answers itself or fails, never forwards again. */
@@ -51,7 +54,10 @@ export async function startBackend(options: BackendOptions): Promise<Server> {
       return;
     }
     if (backends.includes(options.node)) {
-      reply(200, `${options.node}\n`);
+      const stream = streamOf(request.url);
+      if (stream)
+        streamLines(response, options.node, stream, clientAddress(request.socket.remoteAddress));
+      else reply(200, `${options.node}\n`);
       return;
     }
     if (request.headers[FORWARDED_HEADER] !== undefined || options.forward === false) {
@@ -94,6 +100,43 @@ export async function startBackend(options: BackendOptions): Promise<Server> {
   await listen(server, options.port, options.host);
   port = (server.address() as AddressInfo).port;
   return server;
+}
+
+const MAX_STREAM_LINES = 1000;
+const MAX_STREAM_INTERVAL_MS = 10_000;
+
+/** /stream's parameters, bounded; undefined for any other path. */
+function streamOf(url: string | undefined): { lines: number; everyMs: number } | undefined {
+  const parsed = new URL(url ?? "/", "http://backend");
+  if (parsed.pathname !== "/stream") return undefined;
+  const bounded = (name: string, fallback: number, max: number) => {
+    const value = Number(parsed.searchParams.get(name) ?? fallback);
+    return Number.isInteger(value) && value >= 0 ? Math.min(value, max) : fallback;
+  };
+  return {
+    lines: bounded("lines", 10, MAX_STREAM_LINES),
+    everyMs: bounded("everyMs", 100, MAX_STREAM_INTERVAL_MS),
+  };
+}
+
+function streamLines(
+  response: ServerResponse,
+  node: string,
+  stream: { lines: number; everyMs: number },
+  client: string,
+): void {
+  response.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", [CLIENT_HEADER]: client });
+  let line = 0;
+  const next = () => {
+    if (line === stream.lines || response.destroyed) {
+      response.end();
+      return;
+    }
+    response.write(`${node} ${line++}\n`);
+    timer = setTimeout(next, stream.everyMs);
+  };
+  let timer = setTimeout(next, 0);
+  response.on("close", () => clearTimeout(timer));
 }
 
 /** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d. */

@@ -72,6 +72,17 @@ describe("lab backend", () => {
     assert.deepEqual(answers.sort(), ["node2\n", "node3\n"]);
   });
 
+  it("streams /stream's lines over time, also through a node that passes it on", async () => {
+    backendNodes = ["node2"];
+    const started = Date.now();
+    const response = await fetch(`http://127.0.0.1:${port}/stream?lines=4&everyMs=50`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "node2 0\nnode2 1\nnode2 2\nnode2 3\n");
+    assert.ok(Date.now() - started >= 150, "the lines came at once");
+    const bad = await fetch(`http://127.0.0.2:${port}/stream?lines=x&everyMs=-1`);
+    assert.equal((await bad.text()).split("\n").length - 1, 10, "bad parameters take defaults");
+  });
+
   it("answers 503 with no backend anywhere, and never forwards a forwarded request", async () => {
     backendNodes = [];
     assert.equal((await get("127.0.0.1"))[0], 503);

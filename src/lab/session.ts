@@ -89,6 +89,43 @@ export class LabSession {
   }
 
   /**
+   * Opens the lab backend's /stream from a lab namespace: `lines` lines, one every
+   * `everyMs`. Resolves when the connection ends, with when it opened and closed, how curl
+   * exited (0: the whole answer came) and the lines it got.
+   */
+  stream(
+    where: string,
+    address: string,
+    lines: number,
+    everyMs: number,
+  ): Promise<{ startedAt: number; endedAt: number; exitCode: number; lines: string[] }> {
+    const host = address.includes(":") ? `[${address}]` : address;
+    const url = `http://${host}/stream?lines=${lines}&everyMs=${everyMs}`;
+    const limit = String(Math.ceil((lines * everyMs) / 1000) + 5);
+    const startedAt = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn(
+        "ip",
+        ["netns", "exec", this.namespace(where), "curl", "-sS", "-N", "--max-time", limit, url],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.on("close", (code) =>
+        resolve({
+          startedAt,
+          endedAt: Date.now(),
+          exitCode: code ?? -1,
+          lines: output.split("\n").filter((line) => line !== ""),
+        }),
+      );
+    });
+  }
+
+  /**
    * As curl, with the status and the client's address as the serving backend saw it
    * (the lab backend's header): the client's own, or a node's when its source was NATed.
    */

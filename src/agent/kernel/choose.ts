@@ -104,6 +104,12 @@ const LINK_LOCAL: Record<Address["family"], { network: bigint; prefixLength: num
   IPv6: { network: 0xfe80n << 112n, prefixLength: 10 }, // fe80::/10
 };
 
+/** `entry` is a subnet (isSubnet) and `address` lies in it. */
+export function subnetHolds(entry: InterfaceAddress, address: string): boolean {
+  const target = parseAddress(address);
+  return target !== undefined && isSubnet(entry) && contains(entry, target);
+}
+
 function isLinkLocal(address: Address): boolean {
   const { network, prefixLength } = LINK_LOCAL[address.family];
   return samePrefix(address.family, address.value, network, prefixLength);

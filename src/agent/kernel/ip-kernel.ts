@@ -22,6 +22,7 @@ import {
   type KernelInterface,
 } from "./interfaces.ts";
 import type { Kernel, RepeatSettings, VirtualInterfaceResult } from "./kernel.ts";
+import { handoffRuleset, type FlowForward, type SilencedAddress } from "./handoff-rules.ts";
 import { startRepeats, type Announcement } from "./repeat.ts";
 import {
   evaluateSysctls,
@@ -226,6 +227,17 @@ export class IpCommandKernel implements Kernel {
     return { name, kind: link.kind, created };
   }
 
+  async setHandoffRules(
+    forwards: readonly FlowForward[],
+    silenced: readonly SilencedAddress[],
+  ): Promise<void> {
+    // nft takes a whole script as one argument, and runs it as one transaction.
+    const script = handoffRuleset(forwards, silenced);
+    const result = await this.#run("nft", [script]);
+    if (result.exitCode !== 0)
+      throw new CommandError(["nft", "(handover rules)"], result.exitCode, result.stderr);
+  }
+
   async #link(name: string): Promise<KernelInterface | undefined> {
     const result = await this.#run("ip", ["-j", "-d", "link", "show", "dev", name]);
     if (result.exitCode !== 0) {
@@ -340,9 +352,12 @@ export class IpCommandKernel implements Kernel {
         return { exitCode: error.code, stdout: error.stdout ?? "", stderr: error.stderr ?? "" };
       }
       if (isErrnoException(error) && error.code === "ENOENT") {
-        throw new Error(`${command} is not installed (needed: iproute2, arping, ndisc6, procps)`, {
-          cause: error,
-        });
+        throw new Error(
+          `${command} is not installed (needed: iproute2, arping, ndisc6, procps, nftables)`,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }

@@ -1,11 +1,12 @@
 // What the agent needs of the kernel, as an interface: the agent and its tests see this,
 // ip-kernel.ts implements it with iproute2, arping, ndisc6 and sysctl.
+import type { FlowForward, SilencedAddress } from "./handoff-rules.ts";
 import type { KernelInterface } from "./interfaces.ts";
 import type { AddressAssignment, AddressPlan } from "./plan.ts";
 import type { Announcement } from "./repeat.ts";
 import type { SysctlChange, SysctlFinding } from "./sysctl.ts";
 
-export type { KernelInterface };
+export type { FlowForward, KernelInterface, SilencedAddress };
 
 export interface RepeatSettings {
   /** AgentConfig garp.count (default 3); 0 sends nothing. */
@@ -50,6 +51,16 @@ export interface Kernel {
    * An existing dummy or portless bridge of that name is adopted.
    */
   ensureVirtualInterface(name: string): Promise<VirtualInterfaceResult>;
+  /**
+   * Makes the handover rules exactly these (handoff-rules.ts): mid-flow TCP segments passed
+   * to an old holder, and addresses that answer no neighbour while they drain. Empty lists
+   * remove the rules. Throws when they cannot be set (no nftables); nothing else depends
+   * on them.
+   */
+  setHandoffRules(
+    forwards: readonly FlowForward[],
+    silenced: readonly SilencedAddress[],
+  ): Promise<void>;
 }
 
 export interface AddressChangeFailure {

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { AddressDecision } from "./announcements.ts";
+import { iface } from "../../test/kernel-interfaces.ts";
+import { HANDOFF_SLACK_MS, nextHandoffs, type HandoffInputs } from "./flow-handoff.ts";
+
+const decision = (address: string, family: "IPv4" | "IPv6" = "IPv4"): AddressDecision => ({
+  address,
+  family,
+  services: ["default/web"],
+  pool: "lan",
+  mode: "Local",
+  announcer: "node1",
+  interface: "eth0",
+});
+
+function inputs(changes: Partial<HandoffInputs> = {}): HandoffInputs {
+  return {
+    now: 1_000_000,
+    drainMs: 2000,
+    current: new Map(),
+    local: [decision("192.0.2.10")],
+    added: new Set(["192.0.2.10"]),
+    announcedBy: new Map([["192.0.2.10", new Set(["node2"])]]),
+    alive: new Set(["node1", "node2", "node3"]),
+    interfaces: [iface("eth0", ["192.0.2.1/24", "2001:db8::1/64"])],
+    published: new Map([
+      ["node2", [{ name: "ens3", subnets: ["198.51.100.2/24", "192.0.2.2/24", "2001:db8::2/64"] }]],
+      ["node3", [{ name: "eth0", subnets: ["192.0.2.3/24"] }]],
+    ]),
+    ...changes,
+  };
+}
+
+describe("nextHandoffs", () => {
+  it("passes a taken address's connections to the live old holder's address on the link", () => {
+    const handoffs = nextHandoffs(inputs());
+    assert.deepEqual(
+      [...handoffs.values()],
+      [
+        {
+          address: "192.0.2.10",
+          interface: "eth0",
+          node: "node2",
+          via: "192.0.2.2",
+          until: 1_000_000 + 2000 + HANDOFF_SLACK_MS,
+        },
+      ],
+    );
+    const v6 = nextHandoffs(
+      inputs({
+        local: [decision("2001:db8::10", "IPv6")],
+        added: new Set(["2001:db8::10"]),
+        announcedBy: new Map([["2001:db8::10", new Set(["node2"])]]),
+      }),
+    );
+    assert.equal(v6.get("2001:db8::10")?.via, "2001:db8::2");
+  });
+
+  it("passes nothing to a dead holder, a holder off the link, or when drains are off", () => {
+    assert.equal(nextHandoffs(inputs({ alive: new Set(["node1"]) })).size, 0);
+    const offLink = new Map([["node2", [{ name: "eth0", subnets: ["198.51.100.2/24"] }]]]);
+    assert.equal(nextHandoffs(inputs({ published: offLink })).size, 0);
+    assert.equal(nextHandoffs(inputs({ published: new Map() })).size, 0);
+    assert.equal(nextHandoffs(inputs({ drainMs: 0 })).size, 0);
+    // Nobody else held it (a first announcement): nothing to pass on.
+    assert.equal(nextHandoffs(inputs({ announcedBy: new Map() })).size, 0);
+    // Announced before, not now: no handoff begins later.
+    assert.equal(nextHandoffs(inputs({ added: new Set() })).size, 0);
+  });
+
+  it("lasts while the old holder still publishes the address, at most until its end", () => {
+    const started = nextHandoffs(inputs());
+    const carry = (changes: Partial<HandoffInputs>) =>
+      nextHandoffs(inputs({ current: started, added: new Set(), ...changes })).size;
+    assert.equal(carry({ now: 1_001_000 }), 1);
+    assert.equal(carry({ now: 1_000_000 + 2000 + HANDOFF_SLACK_MS }), 0, "past its end");
+    assert.equal(carry({ announcedBy: new Map() }), 0, "the old holder let go");
+    assert.equal(carry({ alive: new Set(["node1"]) }), 0, "the old holder died");
+    assert.equal(carry({ local: [] }), 0, "the address left this node");
+  });
+});

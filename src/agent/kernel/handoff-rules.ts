@@ -1,0 +1,118 @@
+// The nftables rules that let TCP connections live through a local-mode handover. When
+// the new holder announces an address, the neighbours send it everything for that
+// address at once, including the rest of the connections the old holder accepted; the
+// new holder knows none of them and would answer each with a reset. So for a moment:
+//
+// - on the new holder, a TCP segment for the address that is not a SYN and that conntrack
+//   sees as the start of a flow (`ct state new`: no connection here owns it) is copied to
+//   the old holder's own address on the link (`dup`, which keeps the destination
+//   address) and dropped here; the old holder still has the address and the connection.
+//   Needs nf_conntrack_tcp_loose=1 (the kernel's default): with 0 such a segment is
+//   "invalid" and nothing is passed on.
+// - on the old holder, which keeps the address while its connections finish, ARP replies
+//   and neighbour advertisements from the address are dropped, so that it answers no
+//   neighbour for an address now announced by another node.
+//
+// Rules run in tables of their own (`herald`, one per family), replaced whole in one
+// transaction each time they change.
+
+import { familyOf } from "../../ip.ts";
+
+export const HANDOFF_TABLE = "herald";
+
+/** On the new holder: mid-flow segments for `address` go to the old holder at `via`. */
+export interface FlowForward {
+  readonly address: string;
+  readonly interface: string;
+  /** The old holder's own address on `interface`'s link, same family as `address`. */
+  readonly via: string;
+}
+
+/** On the old holder: `address` answers no neighbour while its connections finish. */
+export interface SilencedAddress {
+  readonly address: string;
+  readonly interface: string;
+}
+
+// Before kube-proxy's DNAT (priority dstnat, -100) and its filter (-110), after conntrack
+// (-200): a segment passed on must not be translated here.
+const PREROUTING_PRIORITY = -150;
+
+/**
+ * One nft script that makes the herald tables say exactly this (none when both lists are
+ * empty). Each table is created if missing, then deleted and made again, all in the one
+ * transaction `nft -f` runs, so no packet sees a half-made table.
+ */
+export function handoffRuleset(
+  forwards: readonly FlowForward[],
+  silenced: readonly SilencedAddress[],
+): string {
+  const lines: string[] = [];
+  for (const family of ["ip", "ip6", "arp"] as const) {
+    lines.push(`table ${family} ${HANDOFF_TABLE} {}`, `delete table ${family} ${HANDOFF_TABLE}`);
+  }
+  const v4 = forwards.filter((f) => familyOf(f.address) === "IPv4");
+  const v6 = forwards.filter((f) => familyOf(f.address) === "IPv6");
+  const quiet4 = silenced.filter((s) => familyOf(s.address) === "IPv4");
+  const quiet6 = silenced.filter((s) => familyOf(s.address) === "IPv6");
+  if (v4.length > 0) lines.push(...table("ip", [prerouting("ip", v4)]));
+  if (v6.length > 0 || quiet6.length > 0) {
+    const chains = [];
+    if (v6.length > 0) chains.push(prerouting("ip6", v6));
+    if (quiet6.length > 0)
+      chains.push(
+        output(
+          quiet6.map(
+            (s) =>
+              `oifname ${quoted(s.interface)} ip6 saddr ${s.address} icmpv6 type nd-neighbor-advert drop`,
+          ),
+        ),
+      );
+    lines.push(...table("ip6", chains));
+  }
+  if (quiet4.length > 0)
+    lines.push(
+      ...table("arp", [
+        output(
+          quiet4.map(
+            (s) =>
+              `oifname ${quoted(s.interface)} arp operation reply arp saddr ip ${s.address} drop`,
+          ),
+        ),
+      ]),
+    );
+  return lines.join("\n") + "\n";
+}
+
+function table(family: string, chains: string[][]): string[] {
+  return [`table ${family} ${HANDOFF_TABLE} {`, ...chains.flat(), "}"];
+}
+
+function prerouting(family: "ip" | "ip6", forwards: readonly FlowForward[]): string[] {
+  return [
+    "  chain prerouting {",
+    `    type filter hook prerouting priority ${PREROUTING_PRIORITY}; policy accept;`,
+    ...forwards.map(
+      (f) =>
+        `    iifname ${quoted(f.interface)} ${family} daddr ${f.address} tcp flags & syn == 0 ` +
+        `ct state new dup to ${f.via} device ${quoted(f.interface)} drop`,
+    ),
+    "  }",
+  ];
+}
+
+function output(rules: readonly string[]): string[] {
+  return [
+    "  chain output {",
+    "    type filter hook output priority 0; policy accept;",
+    ...rules.map((rule) => `    ${rule}`),
+    "  }",
+  ];
+}
+
+// Interface names come from the kernel (at most 15 bytes, no quotes or whitespace allowed
+// by the agent's interface regexes' matches); quoting keeps names like "eth0.100" whole.
+function quoted(name: string): string {
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name)) throw new Error(`unusable interface name "${name}"`);
+  return `"${name}"`;
+}

@@ -1,0 +1,257 @@
+// The handover rules on the real kernel: a client, an old holder and a new holder of an
+// address on one bridge. A TCP stream open on the old holder when the new one announces
+// the address is reset without the rules and runs to its end with them. Needs root,
+// iproute2, arping and nftables; without them these tests fail and say what is missing.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { handoffRuleset } from "./handoff-rules.ts";
+import { IpCommandKernel } from "./ip-kernel.ts";
+
+const execFileAsync = promisify(execFile);
+const id = randomBytes(3).toString("hex");
+const ns = (role: string) => `hho-${id}-${role}`;
+const CLIENT = ns("c");
+const OLD = ns("o");
+const NEW = ns("n");
+const PORT = 8080;
+const TIMEOUT = { timeout: 60_000 };
+const HOST = { [OLD]: "1", [NEW]: "2", [CLIENT]: "254" } as const;
+const V4 = "198.18.210.100";
+const V6 = "2001:db8:210::100";
+
+async function run(...command: string[]): Promise<string> {
+  const [file = "", ...args] = command;
+  const { stdout } = await execFileAsync(file, args, { encoding: "utf8" });
+  return stdout;
+}
+const inNs = (name: string, ...command: string[]) => run("ip", "netns", "exec", name, ...command);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A server that streams 20 lines, one every 100 ms, each naming the namespace it runs in.
+const STREAMER = `
+const http = require("node:http");
+http.createServer((request, response) => {
+  response.writeHead(200);
+  let line = 0;
+  const timer = setInterval(() => {
+    response.write(process.argv[1] + " " + line + "\\n");
+    if (++line === 20) { clearInterval(timer); response.end(); }
+  }, 100);
+}).listen(${PORT}, "::");`;
+
+/** Starts a stream from the client; resolves to what curl printed and how it exited. */
+function stream(address: string): Promise<{ exitCode: number; lines: string[] }> {
+  const url = address.includes(":") ? `http://[${address}]:${PORT}/` : `http://${address}:${PORT}/`;
+  return new Promise((resolve) => {
+    const child = spawn("ip", ["netns", "exec", CLIENT, "curl", "-sS", "-m", "10", url]);
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on("exit", (code) =>
+      resolve({ exitCode: code ?? -1, lines: stdout.split("\n").filter((l) => l !== "") }),
+    );
+  });
+}
+
+describe("handoffRuleset", () => {
+  it("replaces the herald tables whole, and only deletes them when there is nothing", () => {
+    const empty = handoffRuleset([], []);
+    assert.equal(
+      empty,
+      [
+        "table ip herald {}",
+        "delete table ip herald",
+        "table ip6 herald {}",
+        "delete table ip6 herald",
+        "table arp herald {}",
+        "delete table arp herald",
+        "",
+      ].join("\n"),
+    );
+    const script = handoffRuleset(
+      [{ address: V4, interface: "eth0", via: "198.18.210.1" }],
+      [{ address: V6, interface: "eth0.100" }],
+    );
+    assert.match(
+      script,
+      /iifname "eth0" ip daddr 198\.18\.210\.100 tcp flags & syn == 0 ct state new dup to 198\.18\.210\.1 device "eth0" drop/,
+    );
+    assert.match(
+      script,
+      /oifname "eth0\.100" ip6 saddr 2001:db8:210::100 icmpv6 type nd-neighbor-advert drop/,
+    );
+    assert.doesNotMatch(
+      script,
+      /table arp herald \{\n/,
+      "no ARP table without an IPv4 address to silence",
+    );
+    assert.throws(
+      () => handoffRuleset([], [{ address: V4, interface: 'eth0" drop; "' }]),
+      /unusable interface name/,
+    );
+  });
+});
+
+describe("handover rules on the real kernel (needs root, nftables)", () => {
+  const oldKernel = new IpCommandKernel({ netns: OLD });
+  const newKernel = new IpCommandKernel({ netns: NEW });
+  const servers: ReturnType<typeof spawn>[] = [];
+
+  before(async () => {
+    if (process.getuid?.() !== 0)
+      throw new Error("these tests need root: they create network namespaces");
+    await run("nft", "--version").catch((error: unknown) => {
+      throw new Error(
+        `nft is not installed; these tests need it: apt-get install nftables (${error})`,
+      );
+    });
+    for (const name of [CLIENT, OLD, NEW]) {
+      await run("ip", "netns", "add", name);
+      await inNs(name, "ip", "link", "set", "lo", "up");
+    }
+    await inNs(CLIENT, "ip", "link", "add", "br0", "type", "bridge");
+    await inNs(CLIENT, "ip", "link", "set", "br0", "up");
+    await inNs(CLIENT, "ip", "addr", "add", "198.18.210.254/24", "dev", "br0");
+    await inNs(CLIENT, "ip", "addr", "add", "2001:db8:210::254/64", "dev", "br0", "nodad");
+    for (const name of [OLD, NEW]) {
+      const port = `hho${HOST[name]}${id}`;
+      await run(
+        "ip",
+        "link",
+        "add",
+        port,
+        "netns",
+        CLIENT,
+        "type",
+        "veth",
+        "peer",
+        "eth0",
+        "netns",
+        name,
+      );
+      await inNs(CLIENT, "ip", "link", "set", port, "master", "br0", "up");
+      await inNs(name, "ip", "link", "set", "eth0", "up");
+      await inNs(name, "ip", "addr", "add", `198.18.210.${HOST[name]}/24`, "dev", "eth0");
+      await inNs(
+        name,
+        "ip",
+        "addr",
+        "add",
+        `2001:db8:210::${HOST[name]}/64`,
+        "dev",
+        "eth0",
+        "nodad",
+      );
+      // As the agent sets them (sysctl.ts): both hold the address during a handover.
+      await inNs(
+        name,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.conf.all.arp_ignore=1",
+        "net.ipv4.conf.all.arp_announce=2",
+      );
+      const server = spawn("ip", ["netns", "exec", name, process.execPath, "-e", STREAMER, name], {
+        stdio: "ignore",
+      });
+      servers.push(server);
+    }
+    await sleep(500);
+  });
+
+  after(async () => {
+    for (const server of servers) server.kill();
+    for (const name of [CLIENT, OLD, NEW]) await run("ip", "netns", "del", name).catch(() => {});
+  });
+
+  /** The old holder has the address; a stream starts; the new one takes it over mid-stream. */
+  async function handover(address: string, withRules: boolean) {
+    const prefix = address.includes(":") ? 128 : 32;
+    for (const kernel of [oldKernel, newKernel])
+      await kernel.removeAddress("eth0", address, prefix);
+    await inNs(CLIENT, "ip", "neigh", "flush", "dev", "br0");
+    await oldKernel.addAddress("eth0", address, prefix);
+    const running = stream(address);
+    // Past the client's neighbour entry's lock time (1 s), when an announcement counts.
+    await sleep(1200);
+    await newKernel.addAddress("eth0", address, prefix);
+    // The new holder solicits the neighbours it knows from an IPv6 address (announce.ts).
+    if (address.includes(":")) await inNs(NEW, "ping", "-c", "1", "-W", "1", "2001:db8:210::254");
+    if (withRules) {
+      await newKernel.setHandoffRules(
+        [
+          {
+            address,
+            interface: "eth0",
+            via: address.includes(":") ? "2001:db8:210::1" : "198.18.210.1",
+          },
+        ],
+        [],
+      );
+      await oldKernel.setHandoffRules([], [{ address, interface: "eth0" }]);
+    }
+    const announcement = await newKernel.announce("eth0", address, { count: 1, intervalMs: 1000 });
+    await announcement.done;
+    const result = await running;
+    const after = await stream(address);
+    await oldKernel.setHandoffRules([], []);
+    await newKernel.setHandoffRules([], []);
+    return { result, after };
+  }
+
+  it("without the rules, the stream open at the handover is reset", TIMEOUT, async () => {
+    const { result, after } = await handover(V4, false);
+    assert.notEqual(result.exitCode, 0, `the stream ran to its end: ${result.lines.join(", ")}`);
+    assert.ok(result.lines.length < 20);
+    assert.equal(after.lines[0], `${NEW} 0`, "the new holder took the address");
+  });
+
+  it("with them, it finishes on the old holder while new ones go to the new", TIMEOUT, async () => {
+    for (const address of [V4, V6]) {
+      const { result, after } = await handover(address, true);
+      assert.equal(result.exitCode, 0, `${address}: curl exited ${result.exitCode}`);
+      assert.deepEqual(
+        result.lines,
+        Array.from({ length: 20 }, (_, i) => `${OLD} ${i}`),
+      );
+      assert.equal(after.exitCode, 0);
+      assert.equal(after.lines[0], `${NEW} 0`, `${address}: the new holder took the address`);
+    }
+    // Replaced whole and removed whole: nothing left behind.
+    for (const name of [OLD, NEW])
+      assert.equal((await inNs(name, "nft", "list", "tables")).trim(), "");
+  });
+
+  it("a silenced address answers no ARP request or neighbour solicitation", TIMEOUT, async () => {
+    await newKernel.removeAddress("eth0", V4, 32);
+    await newKernel.removeAddress("eth0", V6, 128);
+    await oldKernel.addAddress("eth0", V4, 32);
+    await oldKernel.addAddress("eth0", V6, 128);
+    const answered = async (address: string) => {
+      await inNs(CLIENT, "ip", "neigh", "flush", "dev", "br0");
+      return inNs(CLIENT, "ping", "-c", "1", "-W", "1", address).then(
+        () => true,
+        () => false,
+      );
+    };
+    try {
+      assert.ok(await answered(V4));
+      assert.ok(await answered(V6));
+      await oldKernel.setHandoffRules(
+        [],
+        [
+          { address: V4, interface: "eth0" },
+          { address: V6, interface: "eth0" },
+        ],
+      );
+      assert.equal(await answered(V4), false, "answered ARP while silenced");
+      assert.equal(await answered(V6), false, "answered NS while silenced");
+    } finally {
+      await oldKernel.setHandoffRules([], []);
+      await oldKernel.removeAddress("eth0", V4, 32);
+      await oldKernel.removeAddress("eth0", V6, 128);
+    }
+  });
+});
