@@ -58,7 +58,7 @@ import { planAddressChanges, type AddressAssignment } from "./kernel/plan.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import type { DetectorStats } from "./detector/detector.ts";
 import { desiredAddresses, planNode, type AgentSnapshot, type NodePlan } from "./plan.ts";
-import { nextHandoffs, type FlowHandoff } from "./flow-handoff.ts";
+import { activeHandoffs, nextHandoffs, type FlowHandoff } from "./flow-handoff.ts";
 
 /** What the agent needs of the failure detector (detector/detector.ts). */
 export interface Detector {
@@ -753,7 +753,7 @@ export class Agent {
     const local = plan.local.filter((d) => !failed.has(d.address));
     const routed = virtual === undefined ? [] : plan.routed.filter((d) => !failed.has(d.address));
     const { added, firstRounds } = this.announceNew(local);
-    await this.updateHandoffs(snapshot, plan, local, new Set(added.map((d) => d.address)));
+    await this.updateHandoffs(snapshot, plan, local, routed, new Set(added.map((d) => d.address)));
     this.wakeForMaintenance();
     this.remember(local, routed, virtual, new Set(added.map((d) => d.address)));
     await this.updateRouting(routed);
@@ -801,22 +801,31 @@ export class Agent {
     snapshot: AgentSnapshot,
     plan: NodePlan,
     local: readonly AddressDecision[],
+    routed: readonly AddressDecision[],
     added: ReadonlySet<string>,
   ): Promise<void> {
     this.handoffs = nextHandoffs({
       now: snapshot.now,
       drainMs: this.settings.maintenance.connectionDrainMs,
+      gracefulShutdownMs: this.settings.maintenance.gracefulShutdownMs,
       current: this.handoffs,
       local: local.filter((d) => d.handingOverTo === undefined),
       added,
       announcedBy: snapshot.announcedBy,
+      routed: routed.filter((d) => !d.gracefulShutdown),
+      routedBy: snapshot.routedBy,
+      leaving: new Set(
+        [...snapshot.nodes.values()].filter((n) => n.leaving !== undefined).map((n) => n.name),
+      ),
       alive: snapshot.alive,
       interfaces: this.interfaces,
       published: snapshot.published,
     });
-    const forwards = [...this.handoffs.values()].map(({ address, interface: iface, via }) => ({
+    const active = activeHandoffs(this.handoffs, snapshot.now);
+    const forwards = active.map(({ address, from, device, via }) => ({
       address,
-      interface: iface,
+      ...(from === undefined ? {} : { from }),
+      device,
       via,
     }));
     const silenced = plan.local
@@ -829,7 +838,7 @@ export class Agent {
       await this.options.kernel.setHandoffRules(forwards, silenced);
       if (forwards.length + silenced.length > 0)
         this.log.info(
-          { passedOn: this.handoffs.size > 0 ? [...this.handoffs.values()] : undefined, silenced },
+          { passedOn: active.length > 0 ? active : undefined, silenced },
           "handover rules set",
         );
       this.handoffRulesError = undefined;
@@ -850,7 +859,7 @@ export class Agent {
     const ends = [
       ...[...this.handingOver.values()].map((since) => since + handoverTimeoutMs),
       ...[...this.draining.values()].map((since) => since + connectionDrainMs),
-      ...[...this.handoffs.values()].map((handoff) => handoff.until),
+      ...activeHandoffs(this.handoffs, this.clock.now()).map((handoff) => handoff.until),
       ...[...this.shuttingDown.values()].map((since) => since + gracefulShutdownMs),
     ];
     if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
@@ -880,6 +889,7 @@ export class Agent {
     }
     const published = new Map<string, NodeInterface[]>();
     const announcedBy = new Map<string, Set<string>>();
+    const routedBy = new Map<string, Set<string>>();
     // Local addresses another node took while this one held them (a peer that thought it
     // dead): the neighbours may now point at that node, so they are announced again.
     const claimedAfterUs = new Set<string>();
@@ -894,6 +904,11 @@ export class Agent {
         nodes.set(name, { ...info, leaving: `its agent is leaving (${leaving})` });
       if (name === this.options.nodeName) continue;
       for (const entry of state.status?.announced ?? []) {
+        if (entry.mode === "Routed") {
+          const routers = routedBy.get(entry.address) ?? new Set<string>();
+          routers.add(name);
+          routedBy.set(entry.address, routers);
+        }
         if (entry.mode !== "Local") continue;
         const holders = announcedBy.get(entry.address) ?? new Set<string>();
         holders.add(name);
@@ -932,6 +947,7 @@ export class Agent {
       holding,
       routing,
       announcedBy,
+      routedBy,
       handingOver: this.handingOver,
       draining: this.draining,
       shuttingDown: this.shuttingDown,

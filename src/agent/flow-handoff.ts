@@ -1,16 +1,20 @@
-// Which connections a new holder passes back to the old one after a local-mode handover
-// (see kernel/handoff-rules.ts for how). Pure: agent.ts brings the snapshot and applies
-// the result.
+// Which connections a node passes to another for a moment: after a local-mode handover,
+// the new holder passes the old one's; while a node going away routes an address in its
+// graceful shutdown, the others pass it its own (see kernel/handoff-rules.ts for how).
+// Pure: agent.ts brings the snapshot and applies the result.
 import type { NodeInterface } from "../api/nodestate.ts";
 import { canonicalAddress, familyOf } from "../ip.ts";
 import type { AddressDecision } from "./announcements.ts";
 import { subnetHolds } from "./kernel/choose.ts";
 import type { KernelInterface } from "./kernel/interfaces.ts";
 
-/** One address this node announces whose old holder still serves its connections. */
+/** One address this node serves whose old holder still serves its own connections. */
 export interface FlowHandoff {
   readonly address: string;
-  readonly interface: string;
+  /** Local mode: the interface the address is on, where its traffic comes in. */
+  readonly from?: string;
+  /** The interface towards `via`. */
+  readonly device: string;
   /** The old holder. */
   readonly node: string;
   /** The old holder's own address on the link. */
@@ -35,6 +39,14 @@ export interface HandoffInputs {
   readonly alive: ReadonlySet<string>;
   readonly interfaces: readonly KernelInterface[];
   readonly published: ReadonlyMap<string, readonly NodeInterface[]>;
+  /** Routed addresses this node routes now (not those in its own graceful shutdown). */
+  readonly routed: readonly AddressDecision[];
+  /** Routed address → the other nodes whose NodeState says they route it. */
+  readonly routedBy: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Nodes going away: a routed address they still route is in its graceful shutdown. */
+  readonly leaving: ReadonlySet<string>;
+  /** How long a leaving node's routes stay, with GRACEFUL_SHUTDOWN (routed mode). */
+  readonly gracefulShutdownMs: number;
 }
 
 // The old holder lets go once it reads this node's announcement and has drained; its
@@ -42,9 +54,19 @@ export interface HandoffInputs {
 export const HANDOFF_SLACK_MS = 2000;
 
 /**
- * The handoffs to have after this pass. One starts when this node begins announcing an
- * address that a live node still holds and that node has an address on the same link; it
- * lasts while that node still publishes the address, at most drainMs + HANDOFF_SLACK_MS.
+ * The handoffs to have after this pass; those whose `until` passed stay listed (so that
+ * they do not begin again) but are no longer applied (`activeHandoffs`).
+ *
+ * Local mode: one starts when this node begins announcing an address that a live node
+ * still holds and that node has an address on the same link; it lasts while that node
+ * still publishes the address, at most drainMs + HANDOFF_SLACK_MS.
+ *
+ * Routed mode: the router moves a leaving node's flows to the other next hops when its
+ * routes turn GRACEFUL_SHUTDOWN; each node routing the address passes the ones it does not
+ * know to the leaving node while that one still routes it, at most gracefulShutdownMs +
+ * drainMs + HANDOFF_SLACK_MS. A flow the router moved between two staying nodes is reset
+ * either way (the leaving node does not know it either), as without this.
+ *
  * An address that left this node takes its handoff with it.
  */
 export function nextHandoffs(inputs: HandoffInputs): Map<string, FlowHandoff> {
@@ -57,26 +79,66 @@ export function nextHandoffs(inputs: HandoffInputs): Map<string, FlowHandoff> {
     const ongoing = inputs.current.get(decision.address);
     if (ongoing && !inputs.added.has(decision.address)) {
       const stillThere = holders.has(ongoing.node) && inputs.alive.has(ongoing.node);
-      if (stillThere && inputs.now < ongoing.until && ongoing.interface === iface)
-        next.set(decision.address, ongoing);
+      if (stillThere && ongoing.from === iface) next.set(decision.address, ongoing);
       continue;
     }
     if (!inputs.added.has(decision.address)) continue;
-    for (const node of [...holders].sort()) {
-      if (!inputs.alive.has(node)) continue;
-      const via = addressOnLink(decision.address, iface, inputs, node);
-      if (via === undefined) continue;
+    const found = firstOnLink(decision.address, holders, inputs, [iface]);
+    if (found)
       next.set(decision.address, {
         address: decision.address,
-        interface: iface,
-        node,
-        via,
+        from: iface,
+        ...found,
         until: inputs.now + inputs.drainMs + HANDOFF_SLACK_MS,
       });
-      break;
+  }
+  const lasts = inputs.gracefulShutdownMs + inputs.drainMs + HANDOFF_SLACK_MS;
+  for (const decision of inputs.routed) {
+    const leavingHolders = new Set(
+      [...(inputs.routedBy.get(decision.address) ?? [])].filter((n) => inputs.leaving.has(n)),
+    );
+    const ongoing = inputs.current.get(decision.address);
+    if (ongoing && ongoing.from === undefined) {
+      if (leavingHolders.has(ongoing.node) && inputs.alive.has(ongoing.node))
+        next.set(decision.address, ongoing);
+      continue;
     }
+    const found = firstOnLink(
+      decision.address,
+      leavingHolders,
+      inputs,
+      inputs.interfaces.map((i) => i.name),
+    );
+    if (found)
+      next.set(decision.address, {
+        address: decision.address,
+        ...found,
+        until: inputs.now + lasts,
+      });
   }
   return next;
+}
+
+/** The handoffs to apply now: those whose time has not run out. */
+export function activeHandoffs(handoffs: ReadonlyMap<string, FlowHandoff>, now: number) {
+  return [...handoffs.values()].filter((handoff) => now < handoff.until);
+}
+
+/** The first live node among `nodes` (by name) with an address on one of `interfaces`' links. */
+function firstOnLink(
+  address: string,
+  nodes: ReadonlySet<string>,
+  inputs: HandoffInputs,
+  interfaces: readonly string[],
+): { node: string; via: string; device: string } | undefined {
+  for (const node of [...nodes].sort()) {
+    if (!inputs.alive.has(node)) continue;
+    for (const device of interfaces) {
+      const via = addressOnLink(address, device, inputs, node);
+      if (via !== undefined) return { node, via, device };
+    }
+  }
+  return undefined;
 }
 
 /** `node`'s own address (as its NodeState publishes it) on the link of this node's `iface`. */

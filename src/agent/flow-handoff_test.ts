@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AddressDecision } from "./announcements.ts";
 import { iface } from "../../test/kernel-interfaces.ts";
-import { HANDOFF_SLACK_MS, nextHandoffs, type HandoffInputs } from "./flow-handoff.ts";
+import {
+  activeHandoffs,
+  HANDOFF_SLACK_MS,
+  nextHandoffs,
+  type HandoffInputs,
+} from "./flow-handoff.ts";
 
 const decision = (address: string, family: "IPv4" | "IPv6" = "IPv4"): AddressDecision => ({
   address,
@@ -28,6 +33,10 @@ function inputs(changes: Partial<HandoffInputs> = {}): HandoffInputs {
       ["node2", [{ name: "ens3", subnets: ["198.51.100.2/24", "192.0.2.2/24", "2001:db8::2/64"] }]],
       ["node3", [{ name: "eth0", subnets: ["192.0.2.3/24"] }]],
     ]),
+    routed: [],
+    routedBy: new Map(),
+    leaving: new Set(),
+    gracefulShutdownMs: 3000,
     ...changes,
   };
 }
@@ -40,7 +49,8 @@ describe("nextHandoffs", () => {
       [
         {
           address: "192.0.2.10",
-          interface: "eth0",
+          from: "eth0",
+          device: "eth0",
           node: "node2",
           via: "192.0.2.2",
           until: 1_000_000 + 2000 + HANDOFF_SLACK_MS,
@@ -71,12 +81,54 @@ describe("nextHandoffs", () => {
 
   it("lasts while the old holder still publishes the address, at most until its end", () => {
     const started = nextHandoffs(inputs());
-    const carry = (changes: Partial<HandoffInputs>) =>
-      nextHandoffs(inputs({ current: started, added: new Set(), ...changes })).size;
+    const carry = (changes: Partial<HandoffInputs>) => {
+      const next = nextHandoffs(inputs({ current: started, added: new Set(), ...changes }));
+      return activeHandoffs(next, changes.now ?? 1_000_000).length;
+    };
     assert.equal(carry({ now: 1_001_000 }), 1);
     assert.equal(carry({ now: 1_000_000 + 2000 + HANDOFF_SLACK_MS }), 0, "past its end");
     assert.equal(carry({ announcedBy: new Map() }), 0, "the old holder let go");
     assert.equal(carry({ alive: new Set(["node1"]) }), 0, "the old holder died");
     assert.equal(carry({ local: [] }), 0, "the address left this node");
+  });
+
+  it("routed: passes to a leaving node that still routes the address, once", () => {
+    const routed = {
+      ...decision("203.0.113.7"),
+      mode: "Routed" as const,
+      announcer: undefined,
+      interface: undefined,
+      routedBy: ["node1", "node3"],
+    };
+    const base = {
+      local: [],
+      added: new Set<string>(),
+      routed: [routed],
+      routedBy: new Map([["203.0.113.7", new Set(["node2", "node3"])]]),
+    };
+    assert.equal(nextHandoffs(inputs(base)).size, 0, "nobody is leaving");
+    const started = nextHandoffs(inputs({ ...base, leaving: new Set(["node2"]) }));
+    assert.deepEqual(
+      [...started.values()],
+      [
+        {
+          address: "203.0.113.7",
+          device: "eth0",
+          node: "node2",
+          via: "192.0.2.2",
+          until: 1_000_000 + 3000 + 2000 + HANDOFF_SLACK_MS,
+        },
+      ],
+    );
+    const later = (now: number, changes: Partial<HandoffInputs> = {}) =>
+      nextHandoffs(
+        inputs({ ...base, leaving: new Set(["node2"]), current: started, now, ...changes }),
+      );
+    assert.equal(activeHandoffs(later(1_004_000), 1_004_000).length, 1);
+    // Past its end while node2 still routes it: spent, and not begun again.
+    const spent = later(1_000_000 + 3000 + 2000 + HANDOFF_SLACK_MS);
+    assert.equal(spent.size, 1);
+    assert.equal(activeHandoffs(spent, 1_000_000 + 3000 + 2000 + HANDOFF_SLACK_MS).length, 0);
+    assert.equal(later(1_001_000, { routedBy: new Map() }).size, 0, "node2 withdrew it");
   });
 });

@@ -43,6 +43,8 @@ export interface AgentSnapshot {
   readonly routing: ReadonlySet<string>;
   /** Local address → the other nodes whose NodeState says they announce it. */
   readonly announcedBy: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Routed address → the other nodes whose NodeState says they route it (flow-handoff.ts). */
+  readonly routedBy: ReadonlyMap<string, ReadonlySet<string>>;
   /** Local addresses being handed over, since when (the previous plan's `handingOver`). */
   readonly handingOver: ReadonlyMap<string, number>;
   /** Local addresses handed over and kept for their connections, since when (the previous plan's). */

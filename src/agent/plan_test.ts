@@ -34,6 +34,7 @@ function snapshot(changes: Partial<AgentSnapshot> = {}): AgentSnapshot {
     holding: new Map(),
     routing: new Set(),
     announcedBy: new Map(),
+    routedBy: new Map(),
     handingOver: new Map(),
     draining: new Map(),
     shuttingDown: new Map(),

@@ -90,7 +90,8 @@ export class LabSession {
 
   /**
    * Opens the lab backend's /stream from a lab namespace: `lines` lines, one every
-   * `everyMs`. Resolves when the connection ends, with when it opened and closed, how curl
+   * `everyMs`, from `localPort` when given (for a test to know the ECMP path it takes).
+   * Resolves when the connection ends, with when it opened and closed, how curl
    * exited (0: the whole answer came) and the lines it got.
    */
   stream(
@@ -98,6 +99,7 @@ export class LabSession {
     address: string,
     lines: number,
     everyMs: number,
+    localPort?: number,
   ): Promise<{ startedAt: number; endedAt: number; exitCode: number; lines: string[] }> {
     const host = address.includes(":") ? `[${address}]` : address;
     const url = `http://${host}/stream?lines=${lines}&everyMs=${everyMs}`;
@@ -106,7 +108,18 @@ export class LabSession {
     return new Promise((resolve) => {
       const child = spawn(
         "ip",
-        ["netns", "exec", this.namespace(where), "curl", "-sS", "-N", "--max-time", limit, url],
+        [
+          "netns",
+          "exec",
+          this.namespace(where),
+          "curl",
+          ...(localPort === undefined ? [] : ["--local-port", String(localPort)]),
+          "-sS",
+          "-N",
+          "--max-time",
+          limit,
+          url,
+        ],
         {
           stdio: ["ignore", "pipe", "pipe"],
         },

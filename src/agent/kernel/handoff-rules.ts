@@ -1,12 +1,15 @@
-// The nftables rules that let TCP connections live through a local-mode handover. When
-// the new holder announces an address, the neighbours send it everything for that
+// The nftables rules that let TCP connections live through a handover. When the new
+// holder of a local address announces it, the neighbours send it everything for that
 // address at once, including the rest of the connections the old holder accepted; the
-// new holder knows none of them and would answer each with a reset. So for a moment:
+// new holder knows none of them and would answer each with a reset. Routed mode has the
+// same moment when a router moves a leaving node's flows to the other next hops. So for
+// a moment:
 //
-// - on the new holder, a TCP segment for the address that is not a SYN and that conntrack
-//   sees as the start of a flow (`ct state new`: no connection here owns it) is copied to
-//   the old holder's own address on the link (`dup`, which keeps the destination
-//   address) and dropped here; the old holder still has the address and the connection.
+// - on the node the traffic now reaches, a TCP segment for the address that is not a SYN
+//   and that conntrack sees as the start of a flow (`ct state new`: no connection here
+//   owns it) is copied to the old holder's own address on the link (`dup`, which keeps
+//   the destination address) and dropped here; the old holder still has the address and
+//   the connection.
 //   Needs nf_conntrack_tcp_loose=1 (the kernel's default): with 0 such a segment is
 //   "invalid" and nothing is passed on.
 // - on the old holder, which keeps the address while its connections finish, ARP replies
@@ -23,8 +26,11 @@ export const HANDOFF_TABLE = "herald";
 /** On the new holder: mid-flow segments for `address` go to the old holder at `via`. */
 export interface FlowForward {
   readonly address: string;
-  readonly interface: string;
-  /** The old holder's own address on `interface`'s link, same family as `address`. */
+  /** Only segments that come in here (local mode: the address's interface); absent: any. */
+  readonly from?: string;
+  /** The interface `via` is on. */
+  readonly device: string;
+  /** The old holder's own address on `device`'s link, same family as `address`. */
   readonly via: string;
 }
 
@@ -94,8 +100,8 @@ function prerouting(family: "ip" | "ip6", forwards: readonly FlowForward[]): str
     `    type filter hook prerouting priority ${PREROUTING_PRIORITY}; policy accept;`,
     ...forwards.map(
       (f) =>
-        `    iifname ${quoted(f.interface)} ${family} daddr ${f.address} tcp flags & syn == 0 ` +
-        `ct state new dup to ${f.via} device ${quoted(f.interface)} drop`,
+        `    ${f.from === undefined ? "" : `iifname ${quoted(f.from)} `}${family} daddr ${f.address} ` +
+        `tcp flags & syn == 0 ct state new dup to ${f.via} device ${quoted(f.device)} drop`,
     ),
     "  }",
   ];

@@ -71,7 +71,10 @@ describe("handoffRuleset", () => {
       ].join("\n"),
     );
     const script = handoffRuleset(
-      [{ address: V4, interface: "eth0", via: "198.18.210.1" }],
+      [
+        { address: V4, from: "eth0", device: "eth0", via: "198.18.210.1" },
+        { address: "203.0.113.7", device: "eth1", via: "198.18.211.1" },
+      ],
       [{ address: V6, interface: "eth0.100" }],
     );
     assert.match(
@@ -184,7 +187,8 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
         [
           {
             address,
-            interface: "eth0",
+            from: "eth0",
+            device: "eth0",
             via: address.includes(":") ? "2001:db8:210::1" : "198.18.210.1",
           },
         ],
