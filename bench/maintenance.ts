@@ -4,15 +4,20 @@
 //   local drain    cordon the announcing node, SIGTERM its agent, power it off, no pause
 //   rolling        restart every node's agent in turn, each once its successor announces
 //   routed drain   the same drain for a routed address, through the router's ECMP
-// Records failed requests and how long the stopping agent took (its handover); for the
-// local drain also how often the router's neighbour entry moved, and which failures were
-// connections in flight at that instant (reset by the new holder, as in any layer-2
-// handover) and which were not.
+// Records failed requests (each with when it was sent, from the cordon, and why) and how
+// long the stopping agent took (its handover); for the local drain also how often the
+// router's neighbour entry moved, and which failures were connections in flight at that
+// instant (which the new holder passes to the old one: none should fail) and which were
+// not. Before each drain the lab is settled: the node healed last is warm again and past
+// its revival hold-off, so that a drain never starts while it takes an address back.
 // Prints one JSON object. Usage: node bench/maintenance.ts [trials] [routed trials]
 import { labDown, labFail, labHeal, labRestartAgent, labStopAgent, labUp } from "../src/lab/lab.ts";
 import { failuresAtMoves } from "../src/lab/neighbour-moves.ts";
 import type { ProbeSample } from "../src/lab/probe.ts";
 import { LabSession, waitUntil } from "../src/lab/session.ts";
+import { DEFAULT_SETTINGS } from "../src/agent/settings.ts";
+import { revivalHoldOffMs } from "../src/agent/peer-liveness.ts";
+import { routerRoutes } from "../src/lab/router.ts";
 
 const trials = Number(process.argv[2] ?? 20);
 const routedTrials = Number(process.argv[3] ?? 5);
@@ -28,9 +33,10 @@ const setCordon = (node: string, unschedulable: boolean | null) =>
 const failedOf = (samples: readonly ProbeSample[]) => samples.filter((s) => !s.ok).length;
 
 /**
- * Cordon, stop the agent, power off; then heal and uncordon. For a local address, also how
- * the router's neighbour entry moved and which failed requests were in flight at a move
- * (neighbour-moves.ts: the one loss no layer-2 handover avoids).
+ * Cordon, stop the agent, power off; then heal, uncordon and wait until the node's agent is
+ * warm and past the hold-off its peers keep for it. For a local address, also how the
+ * router's neighbour entry moved and which failed requests were in flight at a move
+ * (neighbour-moves.ts).
  */
 async function drain(node: string, address: string) {
   const probe = lab.probe("client", address, { ...PROBE, durationMs: 12_000 });
@@ -47,8 +53,15 @@ async function drain(node: string, address: string) {
   });
   // A powered-off node's kernel keeps what its agent left there: nothing, after a handover.
   const leftOnStoppedNode = (await lab.holders(address)).includes(node);
+  const healing = Date.now();
   await labHeal(ref, node);
   await setCordon(node, null);
+  await waitUntil(
+    `${node}'s agent warm again`,
+    () => lab.agentLog(healing).includes(` ${node} failure detector ready`),
+    30_000,
+  );
+  await sleep(revivalHoldOffMs(DEFAULT_SETTINGS.failureDetector.timeoutMs) + 500);
   const { atMove, other } = failuresAtMoves(samples, moves);
   return {
     node,
@@ -59,6 +72,9 @@ async function drain(node: string, address: string) {
     failedOtherwise: other.length,
     leftOnStoppedNode,
     agentStopMs,
+    failures: samples
+      .filter((s) => !s.ok)
+      .map((s) => ({ sentMsAfterCordon: s.sentAt - started, ms: s.ms, error: s.error })),
   };
 }
 
@@ -114,13 +130,19 @@ try {
   process.stderr.write(`rolling restart: ${JSON.stringify(rolling)}\n`);
 
   for (let trial = 0; trial < routedTrials; trial++) {
+    // Every node's route at the router first (a healed node's BGP session comes back 10
+    // to 15 s after the node): a drain of a node the router does not route to moves nothing.
+    await waitUntil(
+      `the router's route to ${bgp} via every node`,
+      async () =>
+        (await routerRoutes(state, `${bgp}/32`))[0]?.nexthops.length === state.nodes.length,
+      60_000,
+    );
     const node = state.nodes[trial % state.nodes.length]!.name;
     routed.push(await drain(node, bgp));
     process.stderr.write(
       `routed drain ${trial + 1}/${routedTrials}: ${JSON.stringify(routed.at(-1))}\n`,
     );
-    // The healed node's sessions come back (BFD, then BGP) before the next trial.
-    await sleep(8000);
   }
 } finally {
   await lab.close();

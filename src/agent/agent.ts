@@ -46,7 +46,7 @@ import {
   type SecretObject,
 } from "./cluster-view.ts";
 import { agentSettings, type AgentSettings } from "./settings.ts";
-import { PeerLiveness } from "./peer-liveness.ts";
+import { PeerLiveness, revivalHoldOffMs } from "./peer-liveness.ts";
 import { BirdDaemon, type BirdMode } from "./bird/daemon.ts";
 import { Routing } from "./routing.ts";
 import { ANNOUNCING_ANNOTATION, splitKey, type ServiceObject } from "../api/service.ts";
@@ -203,11 +203,9 @@ export class Agent {
     this.clock = options.clock ?? realClock;
     this.log = options.log;
     this.raw = new RawClient(options.config, new TokenBucket(50, 100, this.clock));
-    // A revived peer is held off for twice the detector's timeout: time for its agent to
-    // warm up (one timeout) and announce.
     this.liveness = new PeerLiveness(
       this.clock,
-      () => 2 * this.settings.failureDetector.timeoutMs,
+      () => revivalHoldOffMs(this.settings.failureDetector.timeoutMs),
       () => this.requestReconcile(),
     );
     this.events = new EventRecorder({

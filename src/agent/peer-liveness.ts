@@ -10,6 +10,14 @@ export interface LivenessSource {
 }
 
 /**
+ * How long a peer that comes back is held off elections: time for its agent to warm up
+ * (one detector timeout) and announce what it wins.
+ */
+export function revivalHoldOffMs(detectorTimeoutMs: number): number {
+  return 2 * detectorTimeoutMs;
+}
+
+/**
  * The longest a restart mark keeps a silent peer alive, on the reader's clock from when it
  * first saw the mark. The writer asks for 10 s (reporter.ts); the margin absorbs skew, and
  * the bound means a mark of year 9999, or a clock far ahead, cannot keep a dead node

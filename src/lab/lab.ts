@@ -80,6 +80,7 @@ import {
 } from "./real-cluster.ts";
 import { apiserverReady, etcdHealthy } from "../realkube/control-plane.ts";
 import { DEFAULT_SETTINGS } from "../agent/settings.ts";
+import { revivalHoldOffMs } from "../agent/peer-liveness.ts";
 import { kubernetesBinaries } from "../realkube/binaries.ts";
 import { freePorts } from "../realkube/real-kube.ts";
 
@@ -741,7 +742,9 @@ async function agentsSettled(
     return DETECTOR_SETTLED.some((message) => log.includes(`"msg":"${message}"`));
   };
   await waitFor("every agent's failure detector to warm up", signal, () => nodes.every(settledOn));
-  await sleep(2 * DEFAULT_SETTINGS.failureDetector.timeoutMs, undefined, { signal });
+  await sleep(revivalHoldOffMs(DEFAULT_SETTINGS.failureDetector.timeoutMs), undefined, {
+    signal,
+  });
 }
 
 const DETECTOR_SETTLED = [
