@@ -423,7 +423,9 @@ export class Agent {
     while (this.reconciling) await this.clock.sleep(20);
     this.interfaces = await this.options.kernel.listInterfaces().catch(() => this.interfaces);
     await this.applyAddresses([]);
-    await this.options.kernel.setHandoffRules([], []).catch(() => undefined);
+    await this.options.kernel
+      .setHandoffRules({ forwards: [], silenced: [], quiet: [] })
+      .catch(() => undefined);
   }
 
   /**
@@ -820,23 +822,29 @@ export class Agent {
       published: snapshot.published,
     });
     const active = activeHandoffs(this.handoffs, snapshot.now);
-    const forwards = active.map(({ address, from, device, via }) => ({
+    const forwards = active.map(({ address, from, to }) => ({
       address,
       ...(from === undefined ? {} : { from }),
-      device,
-      via,
+      to,
     }));
     const silenced = plan.local
       .filter((d) => d.draining && d.interface !== undefined)
       .map((d) => ({ address: d.address, interface: d.interface! }));
-    const rules = JSON.stringify([forwards, silenced]);
-    if (rules === this.handoffRules) return;
-    this.handoffRules = rules;
+    // Marked copies of routed flows reach the nodes routing the address, the leaving one
+    // included: each drops those it has no connection for (kernel/handoff-rules.ts).
+    const quiet = [
+      ...active.filter((h) => h.from === undefined).map((h) => h.address),
+      ...plan.routed.filter((d) => d.gracefulShutdown).map((d) => d.address),
+    ];
+    const rules = { forwards, silenced, quiet };
+    const key = JSON.stringify(rules);
+    if (key === this.handoffRules) return;
+    this.handoffRules = key;
     try {
-      await this.options.kernel.setHandoffRules(forwards, silenced);
-      if (forwards.length + silenced.length > 0)
+      await this.options.kernel.setHandoffRules(rules);
+      if (forwards.length + silenced.length + quiet.length > 0)
         this.log.info(
-          { passedOn: active.length > 0 ? active : undefined, silenced },
+          { passedOn: active.length > 0 ? active : undefined, silenced, quiet },
           "handover rules set",
         );
       this.handoffRulesError = undefined;

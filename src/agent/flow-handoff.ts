@@ -6,6 +6,7 @@ import type { NodeInterface } from "../api/nodestate.ts";
 import { canonicalAddress, familyOf } from "../ip.ts";
 import type { AddressDecision } from "./announcements.ts";
 import { subnetHolds } from "./kernel/choose.ts";
+import type { Hop } from "./kernel/handoff-rules.ts";
 import type { KernelInterface } from "./kernel/interfaces.ts";
 
 /** One address this node serves whose old holder still serves its own connections. */
@@ -13,12 +14,13 @@ export interface FlowHandoff {
   readonly address: string;
   /** Local mode: the interface the address is on, where its traffic comes in. */
   readonly from?: string;
-  /** The interface towards `via`. */
-  readonly device: string;
-  /** The old holder. */
+  /** The old holder (local) or the leaving node (routed). */
   readonly node: string;
-  /** The old holder's own address on the link. */
-  readonly via: string;
+  /**
+   * Where the copies go: that node's own address on the link first; in routed mode also
+   * every other node routing the address (at most MAX_COPIES in all).
+   */
+  readonly to: readonly Hop[];
   /** This node's clock (ms): passing on stops then, whatever the old holder does. */
   readonly until: number;
 }
@@ -53,6 +55,9 @@ export interface HandoffInputs {
 // NodeState saying so comes later still. Past drainMs plus this, nothing is left to pass.
 export const HANDOFF_SLACK_MS = 2000;
 
+// Each segment of a flow nobody here knows goes out this many times at most.
+export const MAX_COPIES = 8;
+
 /**
  * The handoffs to have after this pass; those whose `until` passed stay listed (so that
  * they do not begin again) but are no longer applied (`activeHandoffs`).
@@ -64,8 +69,9 @@ export const HANDOFF_SLACK_MS = 2000;
  * Routed mode: the router moves a leaving node's flows to the other next hops when its
  * routes turn GRACEFUL_SHUTDOWN; each node routing the address passes the ones it does not
  * know to the leaving node while that one still routes it, at most gracefulShutdownMs +
- * drainMs + HANDOFF_SLACK_MS. A flow the router moved between two staying nodes is reset
- * either way (the leaving node does not know it either), as without this.
+ * drainMs + HANDOFF_SLACK_MS. The copies go to the other nodes routing the address too,
+ * marked: a router's ECMP may have moved the flow between two nodes that both stay, and
+ * the one that has it carries on (kernel/handoff-rules.ts).
  *
  * An address that left this node takes its handoff with it.
  */
@@ -88,7 +94,8 @@ export function nextHandoffs(inputs: HandoffInputs): Map<string, FlowHandoff> {
       next.set(decision.address, {
         address: decision.address,
         from: iface,
-        ...found,
+        node: found.node,
+        to: [found.hop],
         until: inputs.now + inputs.drainMs + HANDOFF_SLACK_MS,
       });
   }
@@ -103,18 +110,19 @@ export function nextHandoffs(inputs: HandoffInputs): Map<string, FlowHandoff> {
         next.set(decision.address, ongoing);
       continue;
     }
-    const found = firstOnLink(
-      decision.address,
-      leavingHolders,
-      inputs,
-      inputs.interfaces.map((i) => i.name),
-    );
-    if (found)
-      next.set(decision.address, {
-        address: decision.address,
-        ...found,
-        until: inputs.now + lasts,
-      });
+    const everywhere = inputs.interfaces.map((i) => i.name);
+    const found = firstOnLink(decision.address, leavingHolders, inputs, everywhere);
+    if (!found) continue;
+    const others = [...(inputs.routedBy.get(decision.address) ?? [])]
+      .filter((n) => n !== found.node && !leavingHolders.has(n))
+      .sort()
+      .flatMap((n) => firstOnLink(decision.address, new Set([n]), inputs, everywhere)?.hop ?? []);
+    next.set(decision.address, {
+      address: decision.address,
+      node: found.node,
+      to: [found.hop, ...others].slice(0, MAX_COPIES),
+      until: inputs.now + lasts,
+    });
   }
   return next;
 }
@@ -130,12 +138,12 @@ function firstOnLink(
   nodes: ReadonlySet<string>,
   inputs: HandoffInputs,
   interfaces: readonly string[],
-): { node: string; via: string; device: string } | undefined {
+): { node: string; hop: Hop } | undefined {
   for (const node of [...nodes].sort()) {
     if (!inputs.alive.has(node)) continue;
     for (const device of interfaces) {
       const via = addressOnLink(address, device, inputs, node);
-      if (via !== undefined) return { node, via, device };
+      if (via !== undefined) return { node, hop: { via, device } };
     }
   }
   return undefined;

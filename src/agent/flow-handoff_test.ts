@@ -50,9 +50,8 @@ describe("nextHandoffs", () => {
         {
           address: "192.0.2.10",
           from: "eth0",
-          device: "eth0",
           node: "node2",
-          via: "192.0.2.2",
+          to: [{ via: "192.0.2.2", device: "eth0" }],
           until: 1_000_000 + 2000 + HANDOFF_SLACK_MS,
         },
       ],
@@ -64,7 +63,7 @@ describe("nextHandoffs", () => {
         announcedBy: new Map([["2001:db8::10", new Set(["node2"])]]),
       }),
     );
-    assert.equal(v6.get("2001:db8::10")?.via, "2001:db8::2");
+    assert.deepEqual(v6.get("2001:db8::10")?.to, [{ via: "2001:db8::2", device: "eth0" }]);
   });
 
   it("passes nothing to a dead holder, a holder off the link, or when drains are off", () => {
@@ -92,7 +91,7 @@ describe("nextHandoffs", () => {
     assert.equal(carry({ local: [] }), 0, "the address left this node");
   });
 
-  it("routed: passes to a leaving node that still routes the address, once", () => {
+  it("routed: copies to a leaving node that still routes the address, and to the others, once", () => {
     const routed = {
       ...decision("203.0.113.7"),
       mode: "Routed" as const,
@@ -113,9 +112,12 @@ describe("nextHandoffs", () => {
       [
         {
           address: "203.0.113.7",
-          device: "eth0",
           node: "node2",
-          via: "192.0.2.2",
+          // The leaving node first; node3 too: the router may have moved a flow of its here.
+          to: [
+            { via: "192.0.2.2", device: "eth0" },
+            { via: "192.0.2.3", device: "eth0" },
+          ],
           until: 1_000_000 + 3000 + 2000 + HANDOFF_SLACK_MS,
         },
       ],

@@ -12,6 +12,12 @@
 //   the connection.
 //   Needs nf_conntrack_tcp_loose=1 (the kernel's default): with 0 such a segment is
 //   "invalid" and nothing is passed on.
+// - in routed mode a router's ECMP may also move a flow between two nodes that both stay
+//   (hash-threshold does when the first or last next hop leaves), and the node it lands
+//   on cannot tell whose it is: it copies the segment to every node routing the address,
+//   each copy marked with DSCP HANDOFF_DSCP. The node that has the connection carries on;
+//   the others drop a marked copy they have no connection for (`quiet`) instead of
+//   resetting the connection, and never pass it on again.
 // - on the old holder, which keeps the address while its connections finish, ARP replies
 //   and neighbour advertisements from the address are dropped, so that it answers no
 //   neighbour for an address now announced by another node.
@@ -23,16 +29,34 @@ import { familyOf } from "../../ip.ts";
 
 export const HANDOFF_TABLE = "herald";
 
-/** On the new holder: mid-flow segments for `address` go to the old holder at `via`. */
+/** Where a copy goes: a node's own address on the link, and the interface of that link. */
+export interface Hop {
+  readonly via: string;
+  readonly device: string;
+}
+
+/**
+ * On the new holder: mid-flow segments for `address` go to `to` — the old holder alone
+ * (local mode), or every node that may have the connection, marked (routed mode).
+ */
 export interface FlowForward {
   readonly address: string;
   /** Only segments that come in here (local mode: the address's interface); absent: any. */
   readonly from?: string;
-  /** The interface `via` is on. */
-  readonly device: string;
-  /** The old holder's own address on `device`'s link, same family as `address`. */
-  readonly via: string;
+  /** Same family as `address`; more than one: the copies are marked HANDOFF_DSCP. */
+  readonly to: readonly Hop[];
 }
+
+/** Everything the herald tables hold. */
+export interface HandoffRules {
+  readonly forwards: readonly FlowForward[];
+  readonly silenced: readonly SilencedAddress[];
+  /** Routed addresses whose marked copies this node drops when it has no connection. */
+  readonly quiet: readonly string[];
+}
+
+/** RFC 2474 pool 2 (xxxx11: local use): marks a copy one node passed to the others. */
+export const HANDOFF_DSCP = 3;
 
 /** On the old holder: `address` answers no neighbour while its connections finish. */
 export interface SilencedAddress {
@@ -49,26 +73,26 @@ const PREROUTING_PRIORITY = -150;
  * empty). Each table is created if missing, then deleted and made again, all in the one
  * transaction `nft -f` runs, so no packet sees a half-made table.
  */
-export function handoffRuleset(
-  forwards: readonly FlowForward[],
-  silenced: readonly SilencedAddress[],
-): string {
+export function handoffRuleset({ forwards, silenced, quiet }: HandoffRules): string {
   const lines: string[] = [];
   for (const family of ["ip", "ip6", "arp"] as const) {
     lines.push(`table ${family} ${HANDOFF_TABLE} {}`, `delete table ${family} ${HANDOFF_TABLE}`);
   }
   const v4 = forwards.filter((f) => familyOf(f.address) === "IPv4");
   const v6 = forwards.filter((f) => familyOf(f.address) === "IPv6");
-  const quiet4 = silenced.filter((s) => familyOf(s.address) === "IPv4");
-  const quiet6 = silenced.filter((s) => familyOf(s.address) === "IPv6");
-  if (v4.length > 0) lines.push(...table("ip", [prerouting("ip", v4)]));
-  if (v6.length > 0 || quiet6.length > 0) {
+  const silent4 = silenced.filter((s) => familyOf(s.address) === "IPv4");
+  const silent6 = silenced.filter((s) => familyOf(s.address) === "IPv6");
+  const quiet4 = quiet.filter((a) => familyOf(a) === "IPv4");
+  const quiet6 = quiet.filter((a) => familyOf(a) === "IPv6");
+  if (v4.length > 0 || quiet4.length > 0)
+    lines.push(...table("ip", [prerouting("ip", v4, quiet4)]));
+  if (v6.length > 0 || quiet6.length > 0 || silent6.length > 0) {
     const chains = [];
-    if (v6.length > 0) chains.push(prerouting("ip6", v6));
-    if (quiet6.length > 0)
+    if (v6.length > 0 || quiet6.length > 0) chains.push(prerouting("ip6", v6, quiet6));
+    if (silent6.length > 0)
       chains.push(
         output(
-          quiet6.map(
+          silent6.map(
             (s) =>
               `oifname ${quoted(s.interface)} ip6 saddr ${s.address} icmpv6 type nd-neighbor-advert drop`,
           ),
@@ -76,11 +100,11 @@ export function handoffRuleset(
       );
     lines.push(...table("ip6", chains));
   }
-  if (quiet4.length > 0)
+  if (silent4.length > 0)
     lines.push(
       ...table("arp", [
         output(
-          quiet4.map(
+          silent4.map(
             (s) =>
               `oifname ${quoted(s.interface)} arp operation reply arp saddr ip ${s.address} drop`,
           ),
@@ -94,15 +118,27 @@ function table(family: string, chains: string[][]): string[] {
   return [`table ${family} ${HANDOFF_TABLE} {`, ...chains.flat(), "}"];
 }
 
-function prerouting(family: "ip" | "ip6", forwards: readonly FlowForward[]): string[] {
+function prerouting(
+  family: "ip" | "ip6",
+  forwards: readonly FlowForward[],
+  quiet: readonly string[],
+): string[] {
+  const orphan = "tcp flags & syn == 0 ct state new";
   return [
     "  chain prerouting {",
     `    type filter hook prerouting priority ${PREROUTING_PRIORITY}; policy accept;`,
-    ...forwards.map(
-      (f) =>
-        `    ${f.from === undefined ? "" : `iifname ${quoted(f.from)} `}${family} daddr ${f.address} ` +
-        `tcp flags & syn == 0 ct state new dup to ${f.via} device ${quoted(f.device)} drop`,
+    // First: a marked copy another node passed here is never passed on again.
+    ...quiet.map(
+      (address) => `    ${family} daddr ${address} ${family} dscp ${HANDOFF_DSCP} ${orphan} drop`,
     ),
+    ...forwards
+      .filter((f) => f.to.length > 0)
+      .map((f) => {
+        const mark = f.to.length > 1 ? `${family} dscp set ${HANDOFF_DSCP} ` : "";
+        const copies = f.to.map((hop) => `dup to ${hop.via} device ${quoted(hop.device)}`);
+        const from = f.from === undefined ? "" : `iifname ${quoted(f.from)} `;
+        return `    ${from}${family} daddr ${f.address} ${orphan} ${mark}${copies.join(" ")} drop`;
+      }),
     "  }",
   ];
 }

@@ -7,7 +7,7 @@ import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { handoffRuleset } from "./handoff-rules.ts";
+import { HANDOFF_DSCP, handoffRuleset, type HandoffRules } from "./handoff-rules.ts";
 import { IpCommandKernel } from "./ip-kernel.ts";
 
 const execFileAsync = promisify(execFile);
@@ -16,9 +16,13 @@ const ns = (role: string) => `hho-${id}-${role}`;
 const CLIENT = ns("c");
 const OLD = ns("o");
 const NEW = ns("n");
+// A node that also holds the address but not the connection (routed mode's other nodes).
+const THIRD = ns("t");
 const PORT = 8080;
 const TIMEOUT = { timeout: 60_000 };
-const HOST = { [OLD]: "1", [NEW]: "2", [CLIENT]: "254" } as const;
+const HOST = { [OLD]: "1", [NEW]: "2", [THIRD]: "3", [CLIENT]: "254" } as const;
+const NO_RULES: HandoffRules = { forwards: [], silenced: [], quiet: [] };
+const rules = (changes: Partial<HandoffRules>): HandoffRules => ({ ...NO_RULES, ...changes });
 const V4 = "198.18.210.100";
 const V6 = "2001:db8:210::100";
 
@@ -57,7 +61,7 @@ function stream(address: string): Promise<{ exitCode: number; lines: string[] }>
 
 describe("handoffRuleset", () => {
   it("replaces the herald tables whole, and only deletes them when there is nothing", () => {
-    const empty = handoffRuleset([], []);
+    const empty = handoffRuleset(NO_RULES);
     assert.equal(
       empty,
       [
@@ -70,17 +74,33 @@ describe("handoffRuleset", () => {
         "",
       ].join("\n"),
     );
-    const script = handoffRuleset(
-      [
-        { address: V4, from: "eth0", device: "eth0", via: "198.18.210.1" },
-        { address: "203.0.113.7", device: "eth1", via: "198.18.211.1" },
+    const script = handoffRuleset({
+      forwards: [
+        { address: V4, from: "eth0", to: [{ via: "198.18.210.1", device: "eth0" }] },
+        {
+          address: "203.0.113.7",
+          to: [
+            { via: "198.18.211.1", device: "eth1" },
+            { via: "198.18.211.2", device: "eth1" },
+          ],
+        },
       ],
-      [{ address: V6, interface: "eth0.100" }],
-    );
+      silenced: [{ address: V6, interface: "eth0.100" }],
+      quiet: ["203.0.113.7"],
+    });
     assert.match(
       script,
       /iifname "eth0" ip daddr 198\.18\.210\.100 tcp flags & syn == 0 ct state new dup to 198\.18\.210\.1 device "eth0" drop/,
     );
+    assert.match(
+      script,
+      /\n    ip daddr 203\.0\.113\.7 tcp flags & syn == 0 ct state new ip dscp set 3 dup to 198\.18\.211\.1 device "eth1" dup to 198\.18\.211\.2 device "eth1" drop/,
+    );
+    // Marked copies are dropped before anything could pass them on again.
+    const quiet = script.indexOf(
+      "ip daddr 203.0.113.7 ip dscp 3 tcp flags & syn == 0 ct state new drop",
+    );
+    assert.ok(quiet > 0 && quiet < script.indexOf("dscp set"), script);
     assert.match(
       script,
       /oifname "eth0\.100" ip6 saddr 2001:db8:210::100 icmpv6 type nd-neighbor-advert drop/,
@@ -91,7 +111,7 @@ describe("handoffRuleset", () => {
       "no ARP table without an IPv4 address to silence",
     );
     assert.throws(
-      () => handoffRuleset([], [{ address: V4, interface: 'eth0" drop; "' }]),
+      () => handoffRuleset(rules({ silenced: [{ address: V4, interface: 'eth0" drop; "' }] })),
       /unusable interface name/,
     );
   });
@@ -100,6 +120,7 @@ describe("handoffRuleset", () => {
 describe("handover rules on the real kernel (needs root, nftables)", () => {
   const oldKernel = new IpCommandKernel({ netns: OLD });
   const newKernel = new IpCommandKernel({ netns: NEW });
+  const thirdKernel = new IpCommandKernel({ netns: THIRD });
   const servers: ReturnType<typeof spawn>[] = [];
 
   before(async () => {
@@ -110,7 +131,7 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
         `nft is not installed; these tests need it: apt-get install nftables (${error})`,
       );
     });
-    for (const name of [CLIENT, OLD, NEW]) {
+    for (const name of [CLIENT, OLD, NEW, THIRD]) {
       await run("ip", "netns", "add", name);
       await inNs(name, "ip", "link", "set", "lo", "up");
     }
@@ -118,7 +139,7 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
     await inNs(CLIENT, "ip", "link", "set", "br0", "up");
     await inNs(CLIENT, "ip", "addr", "add", "198.18.210.254/24", "dev", "br0");
     await inNs(CLIENT, "ip", "addr", "add", "2001:db8:210::254/64", "dev", "br0", "nodad");
-    for (const name of [OLD, NEW]) {
+    for (const name of [OLD, NEW, THIRD]) {
       const port = `hho${HOST[name]}${id}`;
       await run(
         "ip",
@@ -166,13 +187,25 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
 
   after(async () => {
     for (const server of servers) server.kill();
-    for (const name of [CLIENT, OLD, NEW]) await run("ip", "netns", "del", name).catch(() => {});
+    for (const name of [CLIENT, OLD, NEW, THIRD])
+      await run("ip", "netns", "del", name).catch(() => {});
   });
 
-  /** The old holder has the address; a stream starts; the new one takes it over mid-stream. */
-  async function handover(address: string, withRules: boolean) {
+  const viaOf = (name: string, address: string) =>
+    address.includes(":") ? `2001:db8:210::${HOST[name]}` : `198.18.210.${HOST[name]}`;
+
+  /**
+   * The old holder has the address; a stream starts; the new one takes it over mid-stream
+   * with `newRules`. With `third`, a third node holds the address too, as another routed
+   * node would, with `third` as its rules.
+   */
+  async function handover(
+    address: string,
+    newRules: HandoffRules | undefined,
+    third?: HandoffRules,
+  ) {
     const prefix = address.includes(":") ? 128 : 32;
-    for (const kernel of [oldKernel, newKernel])
+    for (const kernel of [oldKernel, newKernel, thirdKernel])
       await kernel.removeAddress("eth0", address, prefix);
     await inNs(CLIENT, "ip", "neigh", "flush", "dev", "br0");
     await oldKernel.addAddress("eth0", address, prefix);
@@ -180,33 +213,37 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
     // Past the client's neighbour entry's lock time (1 s), when an announcement counts.
     await sleep(1200);
     await newKernel.addAddress("eth0", address, prefix);
-    // The new holder solicits the neighbours it knows from an IPv6 address (announce.ts).
-    if (address.includes(":")) await inNs(NEW, "ping", "-c", "1", "-W", "1", "2001:db8:210::254");
-    if (withRules) {
-      await newKernel.setHandoffRules(
-        [
-          {
-            address,
-            from: "eth0",
-            device: "eth0",
-            via: address.includes(":") ? "2001:db8:210::1" : "198.18.210.1",
-          },
-        ],
-        [],
-      );
-      await oldKernel.setHandoffRules([], [{ address, interface: "eth0" }]);
+    if (third) {
+      // It answers no neighbour for the address: only a copy reaches it.
+      await thirdKernel.setHandoffRules({ ...third, silenced: [{ address, interface: "eth0" }] });
+      await thirdKernel.addAddress("eth0", address, prefix);
     }
+    if (newRules) {
+      await newKernel.setHandoffRules(newRules);
+      await oldKernel.setHandoffRules(rules({ silenced: [{ address, interface: "eth0" }] }));
+    }
+    // The new holder solicits the neighbours it knows from an IPv6 address (announce.ts):
+    // let it know the client, from its own address (from the moved one, the client would
+    // learn the move here already).
+    if (address.includes(":"))
+      await inNs(NEW, "ping", "-c", "1", "-W", "2", "-I", viaOf(NEW, address), "2001:db8:210::254");
     const announcement = await newKernel.announce("eth0", address, { count: 1, intervalMs: 1000 });
     await announcement.done;
     const result = await running;
     const after = await stream(address);
-    await oldKernel.setHandoffRules([], []);
-    await newKernel.setHandoffRules([], []);
+    for (const kernel of [oldKernel, newKernel, thirdKernel])
+      await kernel.setHandoffRules(NO_RULES);
+    await thirdKernel.removeAddress("eth0", address, prefix);
     return { result, after };
   }
 
+  const toOld = (address: string): HandoffRules =>
+    rules({
+      forwards: [{ address, from: "eth0", to: [{ via: viaOf(OLD, address), device: "eth0" }] }],
+    });
+
   it("without the rules, the stream open at the handover is reset", TIMEOUT, async () => {
-    const { result, after } = await handover(V4, false);
+    const { result, after } = await handover(V4, undefined);
     assert.notEqual(result.exitCode, 0, `the stream ran to its end: ${result.lines.join(", ")}`);
     assert.ok(result.lines.length < 20);
     assert.equal(after.lines[0], `${NEW} 0`, "the new holder took the address");
@@ -214,8 +251,12 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
 
   it("with them, it finishes on the old holder while new ones go to the new", TIMEOUT, async () => {
     for (const address of [V4, V6]) {
-      const { result, after } = await handover(address, true);
-      assert.equal(result.exitCode, 0, `${address}: curl exited ${result.exitCode}`);
+      const { result, after } = await handover(address, toOld(address));
+      assert.equal(
+        result.exitCode,
+        0,
+        `${address}: curl exited ${result.exitCode}: ${result.lines.join(" | ")}`,
+      );
       assert.deepEqual(
         result.lines,
         Array.from({ length: 20 }, (_, i) => `${OLD} ${i}`),
@@ -227,6 +268,37 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
     for (const name of [OLD, NEW])
       assert.equal((await inNs(name, "nft", "list", "tables")).trim(), "");
   });
+
+  it(
+    "marked copies to several nodes: the one with the connection carries on, the others stay quiet",
+    TIMEOUT,
+    async () => {
+      // The third node first: were it to answer its copy with a reset, the stream would end.
+      const marked = (address: string): HandoffRules =>
+        rules({
+          forwards: [
+            {
+              address,
+              to: [
+                { via: viaOf(THIRD, address), device: "eth0" },
+                { via: viaOf(OLD, address), device: "eth0" },
+              ],
+            },
+          ],
+        });
+      const loud = await handover(V4, marked(V4), NO_RULES);
+      assert.notEqual(loud.result.exitCode, 0, "the third node did not reset its copy: no test");
+      for (const address of [V4, V6]) {
+        const { result } = await handover(address, marked(address), rules({ quiet: [address] }));
+        assert.equal(result.exitCode, 0, `${address}: ${result.lines.join(" | ")}`);
+        assert.deepEqual(
+          result.lines,
+          Array.from({ length: 20 }, (_, i) => `${OLD} ${i}`),
+        );
+      }
+      assert.equal(HANDOFF_DSCP, 3);
+    },
+  );
 
   it("a silenced address answers no ARP request or neighbour solicitation", TIMEOUT, async () => {
     await newKernel.removeAddress("eth0", V4, 32);
@@ -244,16 +316,17 @@ describe("handover rules on the real kernel (needs root, nftables)", () => {
       assert.ok(await answered(V4));
       assert.ok(await answered(V6));
       await oldKernel.setHandoffRules(
-        [],
-        [
-          { address: V4, interface: "eth0" },
-          { address: V6, interface: "eth0" },
-        ],
+        rules({
+          silenced: [
+            { address: V4, interface: "eth0" },
+            { address: V6, interface: "eth0" },
+          ],
+        }),
       );
       assert.equal(await answered(V4), false, "answered ARP while silenced");
       assert.equal(await answered(V6), false, "answered NS while silenced");
     } finally {
-      await oldKernel.setHandoffRules([], []);
+      await oldKernel.setHandoffRules(NO_RULES);
       await oldKernel.removeAddress("eth0", V4, 32);
       await oldKernel.removeAddress("eth0", V6, 128);
     }

@@ -22,7 +22,7 @@ import {
   type KernelInterface,
 } from "./interfaces.ts";
 import type { Kernel, RepeatSettings, VirtualInterfaceResult } from "./kernel.ts";
-import { handoffRuleset, type FlowForward, type SilencedAddress } from "./handoff-rules.ts";
+import { handoffRuleset, type HandoffRules } from "./handoff-rules.ts";
 import { startRepeats, type Announcement } from "./repeat.ts";
 import {
   evaluateSysctls,
@@ -227,12 +227,9 @@ export class IpCommandKernel implements Kernel {
     return { name, kind: link.kind, created };
   }
 
-  async setHandoffRules(
-    forwards: readonly FlowForward[],
-    silenced: readonly SilencedAddress[],
-  ): Promise<void> {
+  async setHandoffRules(rules: HandoffRules): Promise<void> {
     // nft takes a whole script as one argument, and runs it as one transaction.
-    const script = handoffRuleset(forwards, silenced);
+    const script = handoffRuleset(rules);
     const result = await this.#run("nft", [script]);
     if (result.exitCode !== 0)
       throw new CommandError(["nft", "(handover rules)"], result.exitCode, result.stderr);

@@ -1,12 +1,12 @@
 // What the agent needs of the kernel, as an interface: the agent and its tests see this,
 // ip-kernel.ts implements it with iproute2, arping, ndisc6 and sysctl.
-import type { FlowForward, SilencedAddress } from "./handoff-rules.ts";
+import type { FlowForward, HandoffRules, SilencedAddress } from "./handoff-rules.ts";
 import type { KernelInterface } from "./interfaces.ts";
 import type { AddressAssignment, AddressPlan } from "./plan.ts";
 import type { Announcement } from "./repeat.ts";
 import type { SysctlChange, SysctlFinding } from "./sysctl.ts";
 
-export type { FlowForward, KernelInterface, SilencedAddress };
+export type { FlowForward, HandoffRules, KernelInterface, SilencedAddress };
 
 export interface RepeatSettings {
   /** AgentConfig garp.count (default 3); 0 sends nothing. */
@@ -53,14 +53,11 @@ export interface Kernel {
   ensureVirtualInterface(name: string): Promise<VirtualInterfaceResult>;
   /**
    * Makes the handover rules exactly these (handoff-rules.ts): mid-flow TCP segments passed
-   * to an old holder, and addresses that answer no neighbour while they drain. Empty lists
-   * remove the rules. Throws when they cannot be set (no nftables); nothing else depends
-   * on them.
+   * to an old holder, addresses that answer no neighbour while they drain, routed
+   * addresses that drop marked copies they have no connection for. Empty lists remove the
+   * rules. Throws when they cannot be set (no nftables); nothing else depends on them.
    */
-  setHandoffRules(
-    forwards: readonly FlowForward[],
-    silenced: readonly SilencedAddress[],
-  ): Promise<void>;
+  setHandoffRules(rules: HandoffRules): Promise<void>;
 }
 
 export interface AddressChangeFailure {
