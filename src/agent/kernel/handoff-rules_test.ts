@@ -94,7 +94,7 @@ describe("handoffRuleset", () => {
     );
     assert.match(
       script,
-      /\n    ip daddr 203\.0\.113\.7 tcp flags & syn == 0 ct state new ip dscp set 3 dup to 198\.18\.211\.1 device "eth1" dup to 198\.18\.211\.2 device "eth1" drop/,
+      /\n {4}ip daddr 203\.0\.113\.7 tcp flags & syn == 0 ct state new ip dscp set 3 dup to 198\.18\.211\.1 device "eth1" dup to 198\.18\.211\.2 device "eth1" drop/,
     );
     // Marked copies are dropped before anything could pass them on again.
     const quiet = script.indexOf(
