@@ -58,7 +58,8 @@ import { planAddressChanges, type AddressAssignment } from "./kernel/plan.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import type { DetectorStats } from "./detector/detector.ts";
 import { desiredAddresses, planNode, type AgentSnapshot, type NodePlan } from "./plan.ts";
-import { activeHandoffs, nextHandoffs, type FlowHandoff } from "./flow-handoff.ts";
+import { activeHandoffs, handoffRules, nextHandoffs, type FlowHandoff } from "./flow-handoff.ts";
+import { NO_HANDOFF_RULES } from "./kernel/handoff-rules.ts";
 
 /** What the agent needs of the failure detector (detector/detector.ts). */
 export interface Detector {
@@ -423,9 +424,7 @@ export class Agent {
     while (this.reconciling) await this.clock.sleep(20);
     this.interfaces = await this.options.kernel.listInterfaces().catch(() => this.interfaces);
     await this.applyAddresses([]);
-    await this.options.kernel
-      .setHandoffRules({ forwards: [], silenced: [], quiet: [] })
-      .catch(() => undefined);
+    await this.options.kernel.setHandoffRules(NO_HANDOFF_RULES).catch(() => undefined);
   }
 
   /**
@@ -753,9 +752,10 @@ export class Agent {
     const local = plan.local.filter((d) => !failed.has(d.address));
     const routed = virtual === undefined ? [] : plan.routed.filter((d) => !failed.has(d.address));
     const { added, firstRounds } = this.announceNew(local);
-    await this.updateHandoffs(snapshot, plan, local, routed, new Set(added.map((d) => d.address)));
+    const announcedNow = new Set(added.map((d) => d.address));
+    await this.updateHandoffs(snapshot, plan, local, routed, announcedNow);
     this.wakeForMaintenance();
-    this.remember(local, routed, virtual, new Set(added.map((d) => d.address)));
+    this.remember(local, routed, virtual, announcedNow);
     await this.updateRouting(routed);
     for (const family of ["IPv4", "IPv6"] as const) {
       this.options.metrics?.announced.set(
@@ -822,29 +822,19 @@ export class Agent {
       published: snapshot.published,
     });
     const active = activeHandoffs(this.handoffs, snapshot.now);
-    const forwards = active.map(({ address, from, to }) => ({
-      address,
-      ...(from === undefined ? {} : { from }),
-      to,
-    }));
-    const silenced = plan.local
-      .filter((d) => d.draining && d.interface !== undefined)
-      .map((d) => ({ address: d.address, interface: d.interface! }));
-    // Marked copies of routed flows reach the nodes routing the address, the leaving one
-    // included: each drops those it has no connection for (kernel/handoff-rules.ts).
-    const quiet = [
-      ...active.filter((h) => h.from === undefined).map((h) => h.address),
-      ...plan.routed.filter((d) => d.gracefulShutdown).map((d) => d.address),
-    ];
-    const rules = { forwards, silenced, quiet };
+    const rules = handoffRules(active, plan.local, plan.routed);
     const key = JSON.stringify(rules);
     if (key === this.handoffRules) return;
     this.handoffRules = key;
     try {
       await this.options.kernel.setHandoffRules(rules);
-      if (forwards.length + silenced.length + quiet.length > 0)
+      if (active.length + rules.silenced.length + rules.quiet.length > 0)
         this.log.info(
-          { passedOn: active.length > 0 ? active : undefined, silenced, quiet },
+          {
+            passedOn: active.length > 0 ? active : undefined,
+            silenced: rules.silenced,
+            quiet: rules.quiet,
+          },
           "handover rules set",
         );
       this.handoffRulesError = undefined;

@@ -3,11 +3,12 @@
 // graceful shutdown, the others pass it its own (see kernel/handoff-rules.ts for how).
 // Pure: agent.ts brings the snapshot and applies the result.
 import type { NodeInterface } from "../api/nodestate.ts";
-import { canonicalAddress, familyOf } from "../ip.ts";
+import { familyOf } from "../ip.ts";
 import type { AddressDecision } from "./announcements.ts";
 import { subnetHolds } from "./kernel/choose.ts";
-import type { Hop } from "./kernel/handoff-rules.ts";
+import type { HandoffRules, Hop } from "./kernel/handoff-rules.ts";
 import type { KernelInterface } from "./kernel/interfaces.ts";
+import { asKernel } from "./placement.ts";
 
 /** One address this node serves whose old holder still serves its own connections. */
 export interface FlowHandoff {
@@ -132,6 +133,29 @@ export function activeHandoffs(handoffs: ReadonlyMap<string, FlowHandoff>, now: 
   return [...handoffs.values()].filter((handoff) => now < handoff.until);
 }
 
+/**
+ * The kernel's handover rules for this pass: the active handoffs; the local addresses this
+ * node drains (they answer no neighbour); and the routed addresses whose marked copies
+ * reach this node — those it passes on itself, and those in its own graceful shutdown —
+ * where it drops a copy it has no connection for.
+ */
+export function handoffRules(
+  active: readonly FlowHandoff[],
+  local: readonly AddressDecision[],
+  routed: readonly AddressDecision[],
+): HandoffRules {
+  return {
+    forwards: active,
+    silenced: local
+      .filter((d) => d.draining && d.interface !== undefined)
+      .map((d) => ({ address: d.address, interface: d.interface! })),
+    quiet: [
+      ...active.filter((h) => h.from === undefined).map((h) => h.address),
+      ...routed.filter((d) => d.gracefulShutdown).map((d) => d.address),
+    ],
+  };
+}
+
 /** The first live node among `nodes` (by name) with an address on one of `interfaces`' links. */
 function firstOnLink(
   address: string,
@@ -159,11 +183,9 @@ function addressOnLink(
   const own = inputs.interfaces.find((i) => i.name === iface);
   if (!own) return undefined;
   const family = familyOf(address);
-  for (const theirs of inputs.published.get(node) ?? []) {
-    for (const cidr of theirs.subnets) {
-      const candidate = canonicalAddress(cidr.split("/")[0] ?? "");
-      if (candidate === undefined || familyOf(candidate) !== family || candidate === address)
-        continue;
+  for (const theirs of asKernel(inputs.published.get(node) ?? [])) {
+    for (const { address: candidate, family: theirFamily } of theirs.addresses) {
+      if (theirFamily !== family || candidate === address) continue;
       if (own.addresses.some((entry) => subnetHolds(entry, candidate))) return candidate;
     }
   }

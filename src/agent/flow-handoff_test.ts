@@ -4,6 +4,7 @@ import type { AddressDecision } from "./announcements.ts";
 import { iface } from "../../test/kernel-interfaces.ts";
 import {
   activeHandoffs,
+  handoffRules,
   HANDOFF_SLACK_MS,
   nextHandoffs,
   type HandoffInputs,
@@ -132,5 +133,35 @@ describe("nextHandoffs", () => {
     assert.equal(spent.size, 1);
     assert.equal(activeHandoffs(spent, 1_000_000 + 3000 + 2000 + HANDOFF_SLACK_MS).length, 0);
     assert.equal(later(1_001_000, { routedBy: new Map() }).size, 0, "node2 withdrew it");
+  });
+
+  it("rules: forwards the active handoffs, silences drained addresses, quiets routed ones", () => {
+    const local = nextHandoffs(inputs());
+    const routed = {
+      ...decision("203.0.113.7"),
+      mode: "Routed" as const,
+      interface: undefined,
+    };
+    const passing = nextHandoffs(
+      inputs({
+        local: [],
+        added: new Set(),
+        routed: [routed],
+        routedBy: new Map([["203.0.113.7", new Set(["node2"])]]),
+        leaving: new Set(["node2"]),
+      }),
+    );
+    const active = [...local.values(), ...passing.values()];
+    const draining = { ...decision("192.0.2.20"), handingOverTo: "node2", draining: true };
+    const shuttingDown = {
+      ...decision("203.0.113.8"),
+      mode: "Routed" as const,
+      gracefulShutdown: true,
+    };
+    const rules = handoffRules(active, [decision("192.0.2.10"), draining], [routed, shuttingDown]);
+    assert.deepEqual(rules.forwards, active);
+    assert.deepEqual(rules.silenced, [{ address: "192.0.2.20", interface: "eth0" }]);
+    // Local copies go to the old holder alone, unmarked: only routed addresses are quiet.
+    assert.deepEqual(rules.quiet, ["203.0.113.7", "203.0.113.8"]);
   });
 });

@@ -21,7 +21,8 @@ export function placeOn(
 // (informer objects are replaced, never changed, so the list itself is the cache key).
 const converted = new WeakMap<readonly NodeInterface[], KernelInterface[]>();
 
-function asKernel(
+/** Interfaces as the kernel lists them, a NodeState's published ones converted (cached). */
+export function asKernel(
   interfaces: readonly KernelInterface[] | readonly NodeInterface[],
 ): readonly KernelInterface[] {
   if (interfaces.length === 0 || "index" in interfaces[0]!)

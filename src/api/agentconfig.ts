@@ -51,7 +51,9 @@ export interface MaintenanceSettings {
   /**
    * Local mode: how long a node that handed an address over keeps it, answering no
    * neighbour, while the new holder passes it the rest of its TCP connections. 0: the
-   * address leaves at once, and connections open at the handover are reset.
+   * address leaves at once, and connections open at a handover are reset — in routed mode
+   * too, where the other nodes otherwise pass a leaving node its connections for its
+   * graceful shutdown.
    */
   connectionDrainMs?: number;
 }

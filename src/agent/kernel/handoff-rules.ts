@@ -55,6 +55,9 @@ export interface HandoffRules {
   readonly quiet: readonly string[];
 }
 
+/** No rules: the herald tables removed. */
+export const NO_HANDOFF_RULES: HandoffRules = { forwards: [], silenced: [], quiet: [] };
+
 /** RFC 2474 pool 2 (xxxx11: local use): marks a copy one node passed to the others. */
 export const HANDOFF_DSCP = 3;
 
