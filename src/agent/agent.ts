@@ -57,9 +57,15 @@ import { applyAddressChanges } from "./kernel/kernel.ts";
 import { planAddressChanges, type AddressAssignment } from "./kernel/plan.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import type { DetectorStats } from "./detector/detector.ts";
-import { desiredAddresses, planNode, type AgentSnapshot, type NodePlan } from "./plan.ts";
+import {
+  DRAIN_INTERFACE,
+  desiredAddresses,
+  planNode,
+  shutdownPhaseEnd,
+  type AgentSnapshot,
+  type NodePlan,
+} from "./plan.ts";
 import { activeHandoffs, handoffRules, nextHandoffs, type FlowHandoff } from "./flow-handoff.ts";
-import { NO_HANDOFF_RULES } from "./kernel/handoff-rules.ts";
 
 /** What the agent needs of the failure detector (detector/detector.ts). */
 export interface Detector {
@@ -424,7 +430,7 @@ export class Agent {
     while (this.reconciling) await this.clock.sleep(20);
     this.interfaces = await this.options.kernel.listInterfaces().catch(() => this.interfaces);
     await this.applyAddresses([]);
-    await this.options.kernel.setHandoffRules(NO_HANDOFF_RULES).catch(() => undefined);
+    await this.options.kernel.setHandoffRules(undefined).catch(() => undefined);
   }
 
   /**
@@ -756,7 +762,7 @@ export class Agent {
     await this.updateHandoffs(snapshot, plan, local, routed, announcedNow);
     this.wakeForMaintenance();
     this.remember(local, routed, virtual, announcedNow);
-    await this.updateRouting(routed);
+    await this.updateRouting(routed.filter((d) => !d.draining));
     for (const family of ["IPv4", "IPv6"] as const) {
       this.options.metrics?.announced.set(
         { mode: "Local", family },
@@ -822,19 +828,15 @@ export class Agent {
       published: snapshot.published,
     });
     const active = activeHandoffs(this.handoffs, snapshot.now);
-    const rules = handoffRules(active, plan.local, plan.routed);
+    const rules = handoffRules(active, plan.local);
     const key = JSON.stringify(rules);
     if (key === this.handoffRules) return;
     this.handoffRules = key;
     try {
       await this.options.kernel.setHandoffRules(rules);
-      if (active.length + rules.silenced.length + rules.quiet.length > 0)
+      if (active.length + rules.silenced.length > 0)
         this.log.info(
-          {
-            passedOn: active.length > 0 ? active : undefined,
-            silenced: rules.silenced,
-            quiet: rules.quiet,
-          },
+          { passedOn: active.length > 0 ? active : undefined, silenced: rules.silenced },
           "handover rules set",
         );
       this.handoffRulesError = undefined;
@@ -851,12 +853,13 @@ export class Agent {
 
   /** A handover, a drain or a graceful shutdown ends by time as well: decide again then. */
   private wakeForMaintenance(): void {
-    const { handoverTimeoutMs, gracefulShutdownMs, connectionDrainMs } = this.settings.maintenance;
+    const { maintenance } = this.settings;
+    const now = this.clock.now();
     const ends = [
-      ...[...this.handingOver.values()].map((since) => since + handoverTimeoutMs),
-      ...[...this.draining.values()].map((since) => since + connectionDrainMs),
-      ...activeHandoffs(this.handoffs, this.clock.now()).map((handoff) => handoff.until),
-      ...[...this.shuttingDown.values()].map((since) => since + gracefulShutdownMs),
+      ...[...this.handingOver.values()].map((since) => since + maintenance.handoverTimeoutMs),
+      ...[...this.draining.values()].map((since) => since + maintenance.connectionDrainMs),
+      ...activeHandoffs(this.handoffs, now).map((handoff) => handoff.until),
+      ...[...this.shuttingDown.values()].map((since) => shutdownPhaseEnd(since, now, maintenance)),
     ];
     if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = undefined;
@@ -866,7 +869,7 @@ export class Agent {
         this.maintenanceTimer = undefined;
         this.requestReconcile();
       },
-      Math.min(...ends) - this.clock.now() + 10,
+      Math.min(...ends) - now + 10,
     );
   }
 
@@ -977,8 +980,10 @@ export class Agent {
    */
   private async applyAddresses(desired: AddressAssignment[]): Promise<Set<string>> {
     const changes = planAddressChanges(desired, this.interfaces);
+    // A withdrawn routed address drains on DRAIN_INTERFACE, where no neighbour asks for it.
     for (const iface of new Set(changes.add.map((change) => change.interface)))
-      if (!this.preparedInterfaces.has(iface)) await this.prepare(iface);
+      if (!this.preparedInterfaces.has(iface) && iface !== DRAIN_INTERFACE)
+        await this.prepare(iface);
     const failures = await applyAddressChanges(this.options.kernel, changes);
     const failed = new Set(failures.map((failure) => failure.assignment.address));
     for (const change of changes.remove) {
@@ -1115,7 +1120,7 @@ export class Agent {
     for (const decision of routed)
       this.announced.set(decision.address, {
         address: decision.address,
-        interface: virtual,
+        interface: decision.draining ? DRAIN_INTERFACE : virtual,
         services: decision.services,
         mode: "Routed",
         since: since(decision.address, "Routed"),

@@ -98,8 +98,10 @@ export interface AddressDecision {
    */
   handingOverTo?: string;
   /**
-   * Local, in this node's plan only, with handingOverTo: the new holder announces it; this
+   * In this node's plan only. Local, with handingOverTo: the new holder announces it; this
    * node keeps it a moment, answering no neighbour, while its own connections finish.
+   * Routed, with gracefulShutdown: withdrawn, and kept a moment unadvertised (plan.ts
+   * DRAIN_INTERFACE) for the same reason.
    */
   draining?: boolean;
   /**

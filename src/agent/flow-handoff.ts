@@ -134,25 +134,19 @@ export function activeHandoffs(handoffs: ReadonlyMap<string, FlowHandoff>, now: 
 }
 
 /**
- * The kernel's handover rules for this pass: the active handoffs; the local addresses this
- * node drains (they answer no neighbour); and the routed addresses whose marked copies
- * reach this node — those it passes on itself, and those in its own graceful shutdown —
- * where it drops a copy it has no connection for.
+ * The kernel's handover rules for this pass: the active handoffs, and the local addresses
+ * this node drains (they answer no neighbour). Marked copies nobody here owns are dropped
+ * whatever this says (kernel/handoff-rules.ts).
  */
 export function handoffRules(
   active: readonly FlowHandoff[],
   local: readonly AddressDecision[],
-  routed: readonly AddressDecision[],
 ): HandoffRules {
   return {
     forwards: active,
     silenced: local
       .filter((d) => d.draining && d.interface !== undefined)
       .map((d) => ({ address: d.address, interface: d.interface! })),
-    quiet: [
-      ...active.filter((h) => h.from === undefined).map((h) => h.address),
-      ...routed.filter((d) => d.gracefulShutdown).map((d) => d.address),
-    ],
   };
 }
 

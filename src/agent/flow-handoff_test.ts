@@ -135,7 +135,7 @@ describe("nextHandoffs", () => {
     assert.equal(later(1_001_000, { routedBy: new Map() }).size, 0, "node2 withdrew it");
   });
 
-  it("rules: forwards the active handoffs, silences drained addresses, quiets routed ones", () => {
+  it("rules: forwards the active handoffs, silences drained addresses", () => {
     const local = nextHandoffs(inputs());
     const routed = {
       ...decision("203.0.113.7"),
@@ -153,15 +153,8 @@ describe("nextHandoffs", () => {
     );
     const active = [...local.values(), ...passing.values()];
     const draining = { ...decision("192.0.2.20"), handingOverTo: "node2", draining: true };
-    const shuttingDown = {
-      ...decision("203.0.113.8"),
-      mode: "Routed" as const,
-      gracefulShutdown: true,
-    };
-    const rules = handoffRules(active, [decision("192.0.2.10"), draining], [routed, shuttingDown]);
+    const rules = handoffRules(active, [decision("192.0.2.10"), draining]);
     assert.deepEqual(rules.forwards, active);
     assert.deepEqual(rules.silenced, [{ address: "192.0.2.20", interface: "eth0" }]);
-    // Local copies go to the old holder alone, unmarked: only routed addresses are quiet.
-    assert.deepEqual(rules.quiet, ["203.0.113.7", "203.0.113.8"]);
   });
 });

@@ -164,9 +164,20 @@ function keptForHandover(
 }
 
 /**
+ * Where a leaving node keeps a routed address once it has withdrawn it: the kernel still
+ * delivers the address here, and neither BIRD (which reads only the virtual interface)
+ * nor a daemon redistributing that interface advertises it.
+ */
+export const DRAIN_INTERFACE = "lo";
+
+/**
  * A leaving node's routes, which the other nodes now carry too, stay for
  * gracefulShutdownMs with the GRACEFUL_SHUTDOWN community before they are withdrawn:
- * routers that honour it (RFC 8326) move traffic to the other next hops first.
+ * routers that honour it (RFC 8326) move traffic to the other next hops first. Then each
+ * address stays connectionDrainMs more on DRAIN_INTERFACE (`draining`), unadvertised:
+ * a router that ignores the community moves the traffic only at the withdrawal, and what
+ * it still sends here until it has processed it, and the connections it moved, find the
+ * address rather than a node that no longer has it.
  */
 function inGracefulShutdown(
   snapshot: AgentSnapshot,
@@ -175,20 +186,37 @@ function inGracefulShutdown(
   const kept: AddressDecision[] = [];
   const since = new Map<string, number>();
   if (!snapshot.nodes.get(snapshot.self)?.leaving) return { kept, since };
+  const { gracefulShutdownMs, connectionDrainMs } = snapshot.maintenance;
   for (const decision of decisions) {
     if (decision.mode !== "Routed" || !snapshot.routing.has(decision.address)) continue;
     if (decision.routedBy?.includes(snapshot.self) || !decision.routedBy?.length) continue;
     const started = snapshot.shuttingDown.get(decision.address) ?? snapshot.now;
-    if (snapshot.now - started >= snapshot.maintenance.gracefulShutdownMs) continue;
+    const elapsed = snapshot.now - started;
+    if (elapsed >= gracefulShutdownMs + Math.max(0, connectionDrainMs)) continue;
     since.set(decision.address, started);
-    kept.push({ ...decision, gracefulShutdown: true });
+    kept.push(
+      elapsed < gracefulShutdownMs
+        ? { ...decision, gracefulShutdown: true }
+        : { ...decision, gracefulShutdown: true, draining: true },
+    );
   }
   return { kept, since };
 }
 
+/** When a routed address in its graceful shutdown changes phase next: withdrawal, then gone. */
+export function shutdownPhaseEnd(
+  since: number,
+  now: number,
+  maintenance: AgentSnapshot["maintenance"],
+): number {
+  const withdrawal = since + maintenance.gracefulShutdownMs;
+  return now < withdrawal ? withdrawal : withdrawal + Math.max(0, maintenance.connectionDrainMs);
+}
+
 /**
  * The kernel addresses a plan needs: local ones as host addresses on their interface,
- * routed ones with their prefix on the virtual interface (none while it cannot be made).
+ * routed ones with their prefix on the virtual interface (none while it cannot be made),
+ * except those draining after their withdrawal, as host addresses on DRAIN_INTERFACE.
  */
 export function desiredAddresses(
   plan: NodePlan,
@@ -202,11 +230,15 @@ export function desiredAddresses(
   if (virtualInterface === undefined) return local;
   return [
     ...local,
-    ...plan.routed.map((d) => ({
-      address: d.address,
-      prefixLength: d.prefixLength ?? FAMILY_BITS[d.family],
-      interface: virtualInterface,
-    })),
+    ...plan.routed.map((d) =>
+      d.draining
+        ? { address: d.address, prefixLength: FAMILY_BITS[d.family], interface: DRAIN_INTERFACE }
+        : {
+            address: d.address,
+            prefixLength: d.prefixLength ?? FAMILY_BITS[d.family],
+            interface: virtualInterface,
+          },
+    ),
   ];
 }
 

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NodeInfo, ServiceInfo } from "./announcements.ts";
 import { iface } from "../../test/kernel-interfaces.ts";
-import { desiredAddresses, planNode, type AgentSnapshot } from "./plan.ts";
+import {
+  DRAIN_INTERFACE,
+  desiredAddresses,
+  planNode,
+  shutdownPhaseEnd,
+  type AgentSnapshot,
+} from "./plan.ts";
 import { pool } from "../../test/fixtures.ts";
 
 const node = (name: string): NodeInfo => ({
@@ -277,6 +283,69 @@ describe("planNode", () => {
         alone.routed.map((d) => [d.address, d.gracefulShutdown]),
         [["203.0.113.7", undefined]],
       );
+    });
+
+    it("keeps a withdrawn route's address connectionDrainMs more, unadvertised, for its connections", () => {
+      const maintenance = {
+        handoverTimeoutMs: 5000,
+        gracefulShutdownMs: 3000,
+        connectionDrainMs: 2000,
+      };
+      const routedPool = pool("bgp", {
+        addresses: ["203.0.113.0/24"],
+        announce: "Routed",
+        aggregation: { ipv4: 28 },
+      });
+      const base = {
+        nodes: two("cordoned"),
+        alive: both,
+        pools: [routedPool],
+        services: [{ ...everywhere, addresses: ["203.0.113.7"] }],
+        routing: new Set(["203.0.113.7"]),
+        maintenance,
+      };
+      const first = planNode(snapshot(base));
+      assert.deepEqual(desiredAddresses(first, "kube-lb0"), [
+        { address: "203.0.113.7", prefixLength: 28, interface: "kube-lb0" },
+      ]);
+      const at = (now: number) =>
+        planNode(snapshot({ ...base, now, shuttingDown: first.shuttingDown }));
+      const stillShuttingDown = at(1_002_999);
+      assert.deepEqual(
+        stillShuttingDown.routed.map((d) => [d.gracefulShutdown, d.draining]),
+        [[true, undefined]],
+      );
+      // Withdrawn from the virtual interface, and still delivered here as a host address.
+      const draining = at(1_003_000);
+      assert.deepEqual(
+        draining.routed.map((d) => [d.address, d.gracefulShutdown, d.draining]),
+        [["203.0.113.7", true, true]],
+      );
+      assert.deepEqual(desiredAddresses(draining, "kube-lb0"), [
+        { address: "203.0.113.7", prefixLength: 32, interface: DRAIN_INTERFACE },
+      ]);
+      assert.deepEqual([...draining.shuttingDown], [["203.0.113.7", 1_000_000]]);
+      assert.equal(at(1_004_999).routed.length, 1);
+      const done = at(1_005_000);
+      assert.deepEqual(done.routed, []);
+      assert.equal(done.shuttingDown.size, 0);
+      // Without a drain the address goes at the withdrawal, as before.
+      const noDrain = { ...maintenance, connectionDrainMs: 0 };
+      assert.deepEqual(
+        planNode(
+          snapshot({
+            ...base,
+            maintenance: noDrain,
+            now: 1_003_000,
+            shuttingDown: first.shuttingDown,
+          }),
+        ).routed,
+        [],
+      );
+      // The agent wakes at each phase's end: the withdrawal, then the end of the drain.
+      assert.equal(shutdownPhaseEnd(1_000_000, 1_000_500, maintenance), 1_003_000);
+      assert.equal(shutdownPhaseEnd(1_000_000, 1_003_000, maintenance), 1_005_000);
+      assert.equal(shutdownPhaseEnd(1_000_000, 1_003_000, noDrain), 1_003_000);
     });
   });
 });

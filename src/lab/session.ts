@@ -89,6 +89,45 @@ export class LabSession {
   }
 
   /**
+   * A client source port whose TCP connections to `address` the router sends via
+   * `nexthop` (its ECMP hash, as `ip route get` computes it), for a test to open one
+   * through a given node.
+   */
+  async sourcePortVia(address: string, nexthop: string): Promise<number> {
+    const links = JSON.parse(await this.exec("router", ["ip", "-j", "-4", "addr", "show"])) as {
+      ifname: string;
+      addr_info: { local: string }[];
+    }[];
+    const towardsClient = links.find((l) =>
+      l.addr_info.some((a) => a.local === this.info.router.client.ipv4),
+    );
+    if (!towardsClient) throw new Error("no router interface towards the client");
+    for (let port = 41000; port < 41200; port++) {
+      const [route] = JSON.parse(
+        await this.exec("router", [
+          "ip",
+          "-j",
+          "route",
+          "get",
+          address,
+          "from",
+          this.info.client.ipv4!,
+          "iif",
+          towardsClient.ifname,
+          "ipproto",
+          "tcp",
+          "sport",
+          String(port),
+          "dport",
+          String(this.info.backends.port),
+        ]),
+      ) as { gateway?: string }[];
+      if (route?.gateway === nexthop) return port;
+    }
+    throw new Error(`no source port reaches ${address} via ${nexthop}`);
+  }
+
+  /**
    * Opens the lab backend's /stream from a lab namespace: `lines` lines, one every
    * `everyMs`, from `localPort` when given (for a test to know the ECMP path it takes).
    * Resolves when the connection ends, with when it opened and closed, how curl

@@ -60,44 +60,6 @@ async function routeVia(
   );
 }
 
-/** A client source port whose connections to `address` the router sends via `nexthop`. */
-async function sourcePortVia(
-  lab: LabSession,
-  info: LabInfo,
-  address: string,
-  nexthop: string,
-): Promise<number> {
-  const links = JSON.parse(await lab.exec("router", ["ip", "-j", "-4", "addr", "show"])) as {
-    ifname: string;
-    addr_info: { local: string }[];
-  }[];
-  const iif = links.find((l) => l.addr_info.some((a) => a.local === info.router.client.ipv4));
-  assert.ok(iif, "the router's interface towards the client");
-  for (let port = 41000; port < 41200; port++) {
-    const [route] = JSON.parse(
-      await lab.exec("router", [
-        "ip",
-        "-j",
-        "route",
-        "get",
-        address,
-        "from",
-        info.client.ipv4!,
-        "iif",
-        iif.ifname,
-        "ipproto",
-        "tcp",
-        "sport",
-        String(port),
-        "dport",
-        String(info.backends.port),
-      ]),
-    ) as { gateway?: string }[];
-    if (route?.gateway === nexthop) return port;
-  }
-  throw new Error(`no source port reaches ${address} via ${nexthop}`);
-}
-
 async function nodeState(lab: LabSession, node: string): Promise<NodeStateView> {
   return (await lab.api.request(
     "GET",
@@ -257,18 +219,20 @@ async function ebgp(router: Router): Promise<void> {
     assert.deepEqual(afterRestart, before, "node1's sessions went down and up again");
 
     // Planned maintenance of node2: cordon, stop its agent, power it off, with no pause
-    // between. Its routes first carry GRACEFUL_SHUTDOWN (BIRD, which the lab's BIRD
-    // router honours: LOCAL_PREF 0, so its traffic moves at once), then are withdrawn
-    // before its agent exits: no request through the router fails.
+    // between. Its routes first carry GRACEFUL_SHUTDOWN (the lab's BIRD router honours
+    // it: LOCAL_PREF 0, so its traffic moves at once; FRR and GoBGP here do not, and move
+    // it at the withdrawal), then are withdrawn, and node2 keeps the address unadvertised
+    // a moment more before its agent exits: no request through the router fails.
     const drained = state.nodes[1]!;
     const probe = lab.probe("client", v4, { intervalMs: 10, timeoutMs: 2000, durationMs: 12_000 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     // A connection open across the move, on a source port the router sends to node2: its
-    // segments reach another node once node2's path loses, and that node passes them to
-    // node2, which still routes the address (flow-handoff.ts). 2 s: within node2's 3 s of
-    // GRACEFUL_SHUTDOWN.
-    const port = await sourcePortVia(lab, state, v4, drained.ipv4);
-    const stream = lab.stream("client", v4, 20, 100, port);
+    // segments reach another node once node2's path loses (at the community or at the
+    // withdrawal), and that node passes them to node2, which still holds the address
+    // (flow-handoff.ts). 4 s: past the withdrawal at 3 s (gracefulShutdownMs), within the
+    // 2 s more that node2 keeps the address (connectionDrainMs).
+    const port = await lab.sourcePortVia(v4, drained.ipv4);
+    const stream = lab.stream("client", v4, 40, 100, port);
     await new Promise((resolve) => setTimeout(resolve, 200));
     try {
       await lab.api.mergePatch(`/api/v1/nodes/${drained.name}`, { spec: { unschedulable: true } });
@@ -293,12 +257,8 @@ async function ebgp(router: Router): Promise<void> {
       const failed = (await probe.result).filter((s) => !s.ok);
       assert.equal(failed.length, 0, `failed requests: ${JSON.stringify(failed.slice(0, 5))}`);
       const streamed = await stream;
-      // A router that does not honour the community moves the flows only at the
-      // withdrawal, when node2 lets go of the address: connections open then are reset.
-      if (router === "bird") {
-        assert.equal(streamed.exitCode, 0, `the stream broke: ${streamed.lines.join(" | ")}`);
-        assert.equal(streamed.lines.length, 20, streamed.lines.join(" | "));
-      }
+      assert.equal(streamed.exitCode, 0, `the stream broke: ${streamed.lines.join(" | ")}`);
+      assert.equal(streamed.lines.length, 40, streamed.lines.join(" | "));
     } finally {
       await labHeal(ref, drained.name);
       await lab.api.mergePatch(`/api/v1/nodes/${drained.name}`, { spec: { unschedulable: null } });

@@ -16,11 +16,18 @@
 //   (hash-threshold does when the first or last next hop leaves), and the node it lands
 //   on cannot tell whose it is: it copies the segment to every node routing the address,
 //   each copy marked with DSCP HANDOFF_DSCP. The node that has the connection carries on;
-//   the others drop a marked copy they have no connection for (`quiet`) instead of
-//   resetting the connection, and never pass it on again.
+//   the others drop a marked copy they have no connection for instead of resetting the
+//   connection, and never pass it on again. That rule names no address and is always
+//   there, so that no node can get a copy before it knows to drop it.
 // - on the old holder, which keeps the address while its connections finish, ARP replies
 //   and neighbour advertisements from the address are dropped, so that it answers no
 //   neighbour for an address now announced by another node.
+//
+// - always, on every node: conntrack. The kernel tracks connections in a network namespace
+//   only once a rule there needs it; on a node where nothing else does (no kube-proxy), a
+//   node's own connections opened before its first handoff would all look new to the rule
+//   above, and be passed away from the node that has them. So the tables are there, with
+//   a rule that needs conntrack, from the agent's first pass, and stay across restarts.
 //
 // Rules run in tables of their own (`herald`, one per family), replaced whole in one
 // transaction each time they change.
@@ -47,16 +54,14 @@ export interface FlowForward {
   readonly to: readonly Hop[];
 }
 
-/** Everything the herald tables hold. */
+/** What the herald tables hold besides the rules that are always there. */
 export interface HandoffRules {
   readonly forwards: readonly FlowForward[];
   readonly silenced: readonly SilencedAddress[];
-  /** Routed addresses whose marked copies this node drops when it has no connection. */
-  readonly quiet: readonly string[];
 }
 
-/** No rules: the herald tables removed. */
-export const NO_HANDOFF_RULES: HandoffRules = { forwards: [], silenced: [], quiet: [] };
+/** Nothing handed over: the tables with only the rules that are always there. */
+export const NO_HANDOFF_RULES: HandoffRules = { forwards: [], silenced: [] };
 
 /** RFC 2474 pool 2 (xxxx11: local use): marks a copy one node passed to the others. */
 export const HANDOFF_DSCP = 3;
@@ -72,37 +77,33 @@ export interface SilencedAddress {
 const PREROUTING_PRIORITY = -150;
 
 /**
- * One nft script that makes the herald tables say exactly this (none when both lists are
- * empty). Each table is created if missing, then deleted and made again, all in the one
- * transaction `nft -f` runs, so no packet sees a half-made table.
+ * One nft script that makes the herald tables say exactly this; undefined: no tables at
+ * all (Herald uninstalled). Each table is created if missing, then deleted and made again,
+ * all in the one transaction `nft -f` runs, so no packet sees a half-made table.
  */
-export function handoffRuleset({ forwards, silenced, quiet }: HandoffRules): string {
+export function handoffRuleset(rules: HandoffRules | undefined): string {
   const lines: string[] = [];
   for (const family of ["ip", "ip6", "arp"] as const) {
     lines.push(`table ${family} ${HANDOFF_TABLE} {}`, `delete table ${family} ${HANDOFF_TABLE}`);
   }
+  if (rules === undefined) return lines.join("\n") + "\n";
+  const { forwards, silenced } = rules;
   const v4 = forwards.filter((f) => familyOf(f.address) === "IPv4");
   const v6 = forwards.filter((f) => familyOf(f.address) === "IPv6");
   const silent4 = silenced.filter((s) => familyOf(s.address) === "IPv4");
   const silent6 = silenced.filter((s) => familyOf(s.address) === "IPv6");
-  const quiet4 = quiet.filter((a) => familyOf(a) === "IPv4");
-  const quiet6 = quiet.filter((a) => familyOf(a) === "IPv6");
-  if (v4.length > 0 || quiet4.length > 0)
-    lines.push(...table("ip", [prerouting("ip", v4, quiet4)]));
-  if (v6.length > 0 || quiet6.length > 0 || silent6.length > 0) {
-    const chains = [];
-    if (v6.length > 0 || quiet6.length > 0) chains.push(prerouting("ip6", v6, quiet6));
-    if (silent6.length > 0)
-      chains.push(
-        output(
-          silent6.map(
-            (s) =>
-              `oifname ${quoted(s.interface)} ip6 saddr ${s.address} icmpv6 type nd-neighbor-advert drop`,
-          ),
+  lines.push(...table("ip", [prerouting("ip", v4)]));
+  const chains6 = [prerouting("ip6", v6)];
+  if (silent6.length > 0)
+    chains6.push(
+      output(
+        silent6.map(
+          (s) =>
+            `oifname ${quoted(s.interface)} ip6 saddr ${s.address} icmpv6 type nd-neighbor-advert drop`,
         ),
-      );
-    lines.push(...table("ip6", chains));
-  }
+      ),
+    );
+  lines.push(...table("ip6", chains6));
   if (silent4.length > 0)
     lines.push(
       ...table("arp", [
@@ -121,19 +122,17 @@ function table(family: string, chains: string[][]): string[] {
   return [`table ${family} ${HANDOFF_TABLE} {`, ...chains.flat(), "}"];
 }
 
-function prerouting(
-  family: "ip" | "ip6",
-  forwards: readonly FlowForward[],
-  quiet: readonly string[],
-): string[] {
+function prerouting(family: "ip" | "ip6", forwards: readonly FlowForward[]): string[] {
   const orphan = "tcp flags & syn == 0 ct state new";
   return [
     "  chain prerouting {",
     `    type filter hook prerouting priority ${PREROUTING_PRIORITY}; policy accept;`,
-    // First: a marked copy another node passed here is never passed on again.
-    ...quiet.map(
-      (address) => `    ${family} daddr ${address} ${family} dscp ${HANDOFF_DSCP} ${orphan} drop`,
-    ),
+    // Needs conntrack (see above), and lets a connection's own segments skip the rest.
+    "    ct state established,related accept",
+    // A marked copy another node passed here and no connection here owns is dropped, never
+    // passed on again nor answered with a reset. Only for this node's own addresses: a
+    // forwarded flow conntrack picked up midway is none of Herald's business.
+    `    fib daddr type local ${family} dscp ${HANDOFF_DSCP} ${orphan} drop`,
     ...forwards
       .filter((f) => f.to.length > 0)
       .map((f) => {

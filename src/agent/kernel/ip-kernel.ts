@@ -227,7 +227,7 @@ export class IpCommandKernel implements Kernel {
     return { name, kind: link.kind, created };
   }
 
-  async setHandoffRules(rules: HandoffRules): Promise<void> {
+  async setHandoffRules(rules: HandoffRules | undefined): Promise<void> {
     // nft takes a whole script as one argument, and runs it as one transaction.
     const script = handoffRuleset(rules);
     const result = await this.#run("nft", [script]);

@@ -236,6 +236,65 @@ describe("IpCommandKernel in network namespaces (needs root)", () => {
     },
   );
 
+  it(
+    "moves an address to another interface make-before-break, and changes a prefix remove-first",
+    TIMEOUT,
+    async () => {
+      const start: AddressAssignment[] = [
+        { interface: A_IF, address: "198.18.200.10", prefixLength: 32 },
+        { interface: A_IF, address: "198.18.200.11", prefixLength: 32 },
+        { interface: A_IF, address: "fd48:6b::11", prefixLength: 128 },
+      ];
+      const moved: AddressAssignment[] = [
+        { interface: A_IF, address: "198.18.200.10", prefixLength: 32 },
+        { interface: "lo", address: "198.18.200.11", prefixLength: 32 },
+        { interface: A_IF, address: "fd48:6b::11", prefixLength: 120 },
+      ];
+      assert.deepEqual(
+        planAddressChanges(start, await kernel.listInterfaces()),
+        { remove: [], add: [] },
+        "starts where the previous test left the namespace",
+      );
+      const monitor = spawn("ip", ["-n", A, "-o", "monitor", "address"], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let events = "";
+      monitor.stdout.on("data", (chunk: Buffer) => (events += chunk.toString()));
+      const exited = new Promise<void>((resolve) => monitor.on("exit", () => resolve()));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the monitor subscribes
+        const plan = planAddressChanges(moved, await kernel.listInterfaces());
+        assert.deepEqual(await applyAddressChanges(kernel, plan), []);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the last event lands
+      } finally {
+        monitor.kill();
+        await exited;
+      }
+      const lines = events.split("\n").filter((line) => line.trim() !== "");
+      const at = (pattern: RegExp) => {
+        const index = lines.findIndex((line) => pattern.test(line));
+        assert.notEqual(index, -1, `no event matching ${pattern} in:\n${lines.join("\n")}`);
+        return index;
+      };
+      assert.ok(
+        at(/^\d+: lo\s+inet 198\.18\.200\.11\/32/) <
+          at(new RegExp(`^Deleted \\d+: ${A_IF}\\s+inet 198\\.18\\.200\\.11/32`)),
+        `the address is on lo before it leaves ${A_IF}:\n${lines.join("\n")}`,
+      );
+      assert.ok(
+        at(/^Deleted \d+: \S+\s+inet6 fd48:6b::11\/128/) < at(/^\d+: \S+\s+inet6 fd48:6b::11\/120/),
+        `IPv6 refuses a second copy: the old prefix goes first:\n${lines.join("\n")}`,
+      );
+      assert.deepEqual(planAddressChanges(moved, await kernel.listInterfaces()), {
+        remove: [],
+        add: [],
+      });
+      // Back as the previous test left it, for the ones after.
+      const back = planAddressChanges(start, await kernel.listInterfaces());
+      assert.deepEqual(await applyAddressChanges(kernel, back), []);
+    },
+  );
+
   it("never removes an address it does not own", TIMEOUT, async () => {
     await run("ip", "-n", A, "addr", "add", "198.18.200.30/32", "dev", A_IF);
     await run("ip", "-n", A, "addr", "add", "fd48:6b::30/128", "dev", A_IF, "nodad");

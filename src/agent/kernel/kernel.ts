@@ -53,11 +53,12 @@ export interface Kernel {
   ensureVirtualInterface(name: string): Promise<VirtualInterfaceResult>;
   /**
    * Makes the handover rules exactly these (handoff-rules.ts): mid-flow TCP segments passed
-   * to an old holder, addresses that answer no neighbour while they drain, routed
-   * addresses that drop marked copies they have no connection for. Empty lists remove the
-   * rules. Throws when they cannot be set (no nftables); nothing else depends on them.
+   * to an old holder, addresses that answer no neighbour while they drain, and always the
+   * rules that track connections and drop marked copies nobody here owns. undefined
+   * removes them all. Throws when they cannot be set (no nftables); nothing else depends
+   * on them.
    */
-  setHandoffRules(rules: HandoffRules): Promise<void>;
+  setHandoffRules(rules: HandoffRules | undefined): Promise<void>;
 }
 
 export interface AddressChangeFailure {
@@ -67,17 +68,25 @@ export interface AddressChangeFailure {
 }
 
 /**
- * Applies a plan: removals first (an IPv6 address changing prefix must go before it can come
- * back), then additions. One failure does not stop the rest; the next reconciliation retries.
+ * Applies a plan, make-before-break: additions before removals, except that an address
+ * changing prefix on one interface is removed first. One failure does not stop the rest;
+ * the next reconciliation retries.
  */
 export async function applyAddressChanges(
   kernel: Kernel,
   plan: AddressPlan,
 ): Promise<AddressChangeFailure[]> {
   const failures: AddressChangeFailure[] = [];
+  // An address moving to another interface is added there before it is removed here, so
+  // that the node never lacks it in between; a prefix change on the same interface must
+  // remove first (IPv6 refuses a second copy of the address).
+  const replaced = new Set(plan.add.map((a) => `${a.interface}|${a.address}`));
+  const first = plan.remove.filter((a) => replaced.has(`${a.interface}|${a.address}`));
+  const last = plan.remove.filter((a) => !replaced.has(`${a.interface}|${a.address}`));
   const steps = [
-    ...plan.remove.map((assignment) => ({ action: "remove" as const, assignment })),
+    ...first.map((assignment) => ({ action: "remove" as const, assignment })),
     ...plan.add.map((assignment) => ({ action: "add" as const, assignment })),
+    ...last.map((assignment) => ({ action: "remove" as const, assignment })),
   ];
   for (const { action, assignment } of steps) {
     try {

@@ -12,7 +12,7 @@ export interface AddressAssignment {
 }
 
 export interface AddressPlan {
-  /** Owned addresses to take off; apply these first (an IPv6 address cannot change prefix in place). */
+  /** Owned addresses to take off (kernel.ts applyAddressChanges orders them with the adds). */
   readonly remove: AddressAssignment[];
   readonly add: AddressAssignment[];
 }
