@@ -133,7 +133,7 @@ if (only.length === 0 || only.includes("bird-reload")) {
 if (only.length === 0 || only.includes("maintenance")) {
   save("maintenance", {
     target:
-      "planned maintenance loses nothing: 0 failed requests (a GET every 10 ms) for a drained and powered-off node, local and routed, and a rolling restart of every agent, not even one in flight at the instant the router's neighbour entry moves (once per local drain)",
+      "planned maintenance loses nothing: 0 failed requests (a GET every 10 ms) for a drained and powered-off node, local and routed (through a router that honours GRACEFUL_SHUTDOWN and one that does not), and a rolling restart of every agent, not even one in flight at the instant the router's neighbour entry moves (once per local drain)",
     ...run("maintenance.ts", ["20", "5"]),
   });
 }

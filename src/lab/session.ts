@@ -91,7 +91,9 @@ export class LabSession {
   /**
    * A client source port whose TCP connections to `address` the router sends via
    * `nexthop` (its ECMP hash, as `ip route get` computes it), for a test to open one
-   * through a given node.
+   * through a given node. The search starts at a random port: a node that served the
+   * same four-tuple in the last two minutes still has its conntrack entry (TIME_WAIT), and
+   * takes a moved segment of the new connection for the old one's.
    */
   async sourcePortVia(address: string, nexthop: string): Promise<number> {
     const links = JSON.parse(await this.exec("router", ["ip", "-j", "-4", "addr", "show"])) as {
@@ -102,7 +104,9 @@ export class LabSession {
       l.addr_info.some((a) => a.local === this.info.router.client.ipv4),
     );
     if (!towardsClient) throw new Error("no router interface towards the client");
-    for (let port = 41000; port < 41200; port++) {
+    // Below the ephemeral range (32768 on), where the probes' own connections take theirs.
+    const first = 10000 + Math.floor(Math.random() * 20000);
+    for (let port = first; port < first + 200; port++) {
       const [route] = JSON.parse(
         await this.exec("router", [
           "ip",
