@@ -54,17 +54,16 @@ async function drain(
     lab.api.mergePatch(`/api/v1/nodes/${node}`, { spec: { unschedulable } });
   const probe = lab.probe("client", address, { ...PROBE, durationMs: 12_000 });
   await sleep(300);
-  const nodeAddress = lab.info.nodes.find((n) => n.name === node)?.ipv4;
-  const stream =
-    options.stream && nodeAddress
-      ? lab.stream(
-          "client",
-          address,
-          STREAM.lines,
-          STREAM.everyMs,
-          await lab.sourcePortVia(address, nodeAddress),
-        )
-      : undefined;
+  const via = lab.info.nodes.find((n) => n.name === node)!.ipv4;
+  const stream = options.stream
+    ? lab.stream(
+        "client",
+        address,
+        STREAM.lines,
+        STREAM.everyMs,
+        await lab.sourcePortVia(address, via),
+      )
+    : undefined;
   if (stream) await sleep(200);
   const started = Date.now();
   let agentStopMs = 0;

@@ -192,7 +192,7 @@ function inGracefulShutdown(
     if (decision.routedBy?.includes(snapshot.self) || !decision.routedBy?.length) continue;
     const started = snapshot.shuttingDown.get(decision.address) ?? snapshot.now;
     const elapsed = snapshot.now - started;
-    if (elapsed >= gracefulShutdownMs + Math.max(0, connectionDrainMs)) continue;
+    if (elapsed >= gracefulShutdownMs + connectionDrainMs) continue;
     since.set(decision.address, started);
     kept.push(
       elapsed < gracefulShutdownMs
@@ -210,7 +210,7 @@ export function shutdownPhaseEnd(
   maintenance: AgentSnapshot["maintenance"],
 ): number {
   const withdrawal = since + maintenance.gracefulShutdownMs;
-  return now < withdrawal ? withdrawal : withdrawal + Math.max(0, maintenance.connectionDrainMs);
+  return now < withdrawal ? withdrawal : withdrawal + maintenance.connectionDrainMs;
 }
 
 /**

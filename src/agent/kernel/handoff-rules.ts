@@ -22,7 +22,6 @@
 // - on the old holder, which keeps the address while its connections finish, ARP replies
 //   and neighbour advertisements from the address are dropped, so that it answers no
 //   neighbour for an address now announced by another node.
-//
 // - always, on every node: conntrack. The kernel tracks connections in a network namespace
 //   only once a rule there needs it; on a node where nothing else does (no kube-proxy), a
 //   node's own connections opened before its first handoff would all look new to the rule

@@ -58,40 +58,29 @@ socket.on("data", (chunk) => (body += chunk));
 socket.on("error", (error) => { console.log(error.code); process.exit(2); });
 socket.on("close", () => { console.log(body); process.exit(0); });`;
 
-/** Connects now and asks a second later (LATE_CLIENT); what it got and how it exited. */
-function lateRequest(address: string): Promise<{ exitCode: number; lines: string[] }> {
+/** Runs `argv` in the client namespace; how it exited and the stream lines it printed. */
+function inClient(argv: readonly string[]): Promise<{ exitCode: number; lines: string[] }> {
   return new Promise((resolve) => {
-    const child = spawn("ip", [
-      "netns",
-      "exec",
-      CLIENT,
-      process.execPath,
-      "-e",
-      LATE_CLIENT,
-      address,
-    ]);
+    const child = spawn("ip", ["netns", "exec", CLIENT, ...argv]);
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.on("exit", (code) =>
       resolve({
         exitCode: code ?? -1,
-        lines: stdout.split(/\r?\n/).filter((l) => / \d+$/.test(l) && l.startsWith("hho-")),
+        // The streamer's lines ("<namespace> <n>"); LATE_CLIENT prints the chunked body too.
+        lines: stdout.split(/\r?\n/).filter((l) => /^hho-\S+ \d+$/.test(l)),
       }),
     );
   });
 }
 
-/** Starts a stream from the client; resolves to what curl printed and how it exited. */
-function stream(address: string): Promise<{ exitCode: number; lines: string[] }> {
+/** Connects now and asks a second later (LATE_CLIENT). */
+const lateRequest = (address: string) => inClient([process.execPath, "-e", LATE_CLIENT, address]);
+
+/** Starts a stream from the client with curl. */
+function stream(address: string) {
   const url = address.includes(":") ? `http://[${address}]:${PORT}/` : `http://${address}:${PORT}/`;
-  return new Promise((resolve) => {
-    const child = spawn("ip", ["netns", "exec", CLIENT, "curl", "-sS", "-m", "10", url]);
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on("exit", (code) =>
-      resolve({ exitCode: code ?? -1, lines: stdout.split("\n").filter((l) => l !== "") }),
-    );
-  });
+  return inClient(["curl", "-sS", "-m", "10", url]);
 }
 
 describe("handoffRuleset", () => {
